@@ -1,0 +1,44 @@
+package dev.binhost.agent.config;
+
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigurationException;
+import io.smallrye.config.SmallRyeConfig;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * Checks every feature's configuration before anything starts, and stops start-up with one line per problem.
+ * Features list their mappings through {@link Mappings} (META-INF/services), so this class needs no edit when
+ * a feature is added.
+ */
+@ApplicationScoped
+public class ConfigCheck {
+
+    /** A feature's contribution: the mapping interfaces to check. */
+    public interface Mappings {
+        List<Class<? extends Checked>> mappings();
+    }
+
+    void onStart(@Observes @Priority(1) StartupEvent event) {
+        List<String> problems = problems(ConfigProvider.getConfig().unwrap(SmallRyeConfig.class));
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(String.join("\n", problems));
+        }
+    }
+
+    public static List<String> problems(SmallRyeConfig config) {
+        List<String> problems = new ArrayList<>();
+        for (Mappings feature : ServiceLoader.load(Mappings.class, ConfigCheck.class.getClassLoader())) {
+            for (Class<? extends Checked> mapping : feature.mappings()) {
+                problems.addAll(config.getConfigMapping(mapping).problems());
+            }
+        }
+        return problems;
+    }
+}

@@ -1,0 +1,214 @@
+package dev.binhost.agent.master;
+
+import dev.binhost.agent.health.Heartbeats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Probes the master every interval (plus jitter) and keeps {@link MasterState}. The scheduler's tick only
+ * decides whether a round is due and hands it to the watch's own threads, so a master that hangs connections
+ * never holds a scheduler thread; each probe is bounded by its socket timeouts and the round by a hard wait.
+ */
+@ApplicationScoped
+public class MasterWatch {
+    static final String LOOP = "master-watch";
+
+    private final MasterConfig config;
+    private final Clock clock;
+    private final Heartbeats heartbeats;
+    private final Event<MasterTransition> transitions;
+    private final MeterRegistry registry;
+    private final List<Probe> probes;
+    private final Hysteresis hysteresis;
+    private final ExecutorService roundExecutor;
+    private final ExecutorService probeExecutor;
+
+    private volatile MasterState state;
+    private volatile Instant nextRoundAt;
+    private volatile Future<?> inFlight;
+    private volatile Instant inFlightSince;
+    private volatile boolean firstRoundDone;
+
+    @Inject
+    public MasterWatch(MasterConfig config, Clock clock, Heartbeats heartbeats, Event<MasterTransition> transitions,
+            MeterRegistry registry) {
+        this.config = config;
+        this.clock = clock;
+        this.heartbeats = heartbeats;
+        this.transitions = transitions;
+        this.registry = registry;
+        this.probes = probesFor(config);
+        this.hysteresis = new Hysteresis(config.downAfterFailures(), config.upAfterSuccesses());
+        this.state = MasterState.initial(clock.instant());
+        this.nextRoundAt = clock.instant();
+        this.roundExecutor = Executors.newSingleThreadExecutor(daemon("master-round"));
+        this.probeExecutor = Executors.newFixedThreadPool(Math.max(1, probes.size()), daemon("master-probe"));
+        Gauge.builder("binhost.master.up", this, w -> w.state.up() ? 1 : 0)
+                .description("1 when the master's services answer (after hysteresis), else 0")
+                .register(registry);
+        for (MasterState.Status to : List.of(MasterState.Status.UP, MasterState.Status.DOWN)) {
+            Counter.builder("binhost.master.transitions").tag("to", to.name().toLowerCase())
+                    .description("Times the master was declared UP or DOWN").register(registry);
+        }
+        Log.infof("Watching master %s: %s every %s (+0..%s jitter), DOWN after %d failed rounds, UP after %d good",
+                config.host(), probes.stream().map(Probe::name).toList(), config.probeInterval(),
+                config.probeJitter(), config.downAfterFailures(), config.upAfterSuccesses());
+    }
+
+    static List<Probe> probesFor(MasterConfig c) {
+        List<Probe> probes = new ArrayList<>();
+        probes.add(new RsyncProbe(c.host(), c.rsyncPort(), c.connectTimeout(), c.readTimeout()));
+        if (c.nfsCheck() != MasterConfig.NfsCheck.NONE) {
+            probes.add(new NfsProbe(c.host(), c.nfsPort(), c.nfsVersion(), c.nfsCheck() == MasterConfig.NfsCheck.RPC,
+                    c.connectTimeout(), c.readTimeout()));
+        }
+        c.httpBinhost().ifPresent(url -> probes.add(new HttpProbe(url, c.connectTimeout(), c.readTimeout())));
+        return List.copyOf(probes);
+    }
+
+    public MasterState state() {
+        return state;
+    }
+
+    public boolean firstRoundDone() {
+        return firstRoundDone;
+    }
+
+    public MasterConfig config() {
+        return config;
+    }
+
+    /** The scheduler's tick: cheap, never blocks. Starts a round when one is due and none is running. */
+    @Scheduled(identity = "master-watch", every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void tick() {
+        Instant now = clock.instant();
+        heartbeats.beat(LOOP, roundBound().plus(config.probeInterval()).plus(config.probeJitter())
+                .plusSeconds(10));
+        Future<?> running = inFlight;
+        if (running != null && !running.isDone()) {
+            return;
+        }
+        if (now.isBefore(nextRoundAt)) {
+            return;
+        }
+        inFlightSince = now;
+        inFlight = roundExecutor.submit(this::probeNow);
+    }
+
+    /** Runs one probe round on the calling thread and applies it; tests call this directly. */
+    public MasterState probeNow() {
+        List<ProbeResult> round = runRound();
+        Instant now = clock.instant();
+        MasterState previous = state;
+        MasterState next = hysteresis.next(previous, round, now);
+        state = next;
+        firstRoundDone = true;
+        long jitterMillis = config.probeJitter().toMillis();
+        nextRoundAt = now.plus(config.probeInterval())
+                .plusMillis(jitterMillis > 0 ? ThreadLocalRandom.current().nextLong(jitterMillis + 1) : 0);
+        if (next.status() != previous.status()) {
+            announce(previous, next);
+        }
+        return next;
+    }
+
+    /** How long a round may take at most: probes run in parallel, each bounded by its timeouts. */
+    Duration roundBound() {
+        return config.probeTimeout().plusSeconds(1);
+    }
+
+    private List<ProbeResult> runRound() {
+        List<Future<ProbeResult>> futures = new ArrayList<>();
+        for (Probe probe : probes) {
+            futures.add(probeExecutor.submit(probe::probe));
+        }
+        long deadline = System.nanoTime() + roundBound().toNanos();
+        List<ProbeResult> results = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) {
+            Probe probe = probes.get(i);
+            ProbeResult result;
+            try {
+                result = futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                futures.get(i).cancel(true);
+                result = ProbeResult.failed(probe.name(), roundBound(), "no answer within " + roundBound());
+            } catch (ExecutionException e) {
+                result = ProbeResult.failed(probe.name(), Duration.ZERO, "probe failed: " + e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                result = ProbeResult.failed(probe.name(), Duration.ZERO, "interrupted");
+            }
+            Timer.builder("binhost.master.probe.duration")
+                    .description("Time one probe of one master service took")
+                    .tag("probe", probe.name())
+                    .tag("outcome", result.ok() ? "success" : "failure")
+                    .register(registry)
+                    .record(result.took());
+            if (!result.ok()) {
+                Log.debugf("probe %s failed: %s", probe.name(), result.detail());
+            }
+            results.add(result);
+        }
+        return results;
+    }
+
+    private void announce(MasterState previous, MasterState next) {
+        registry.counter("binhost.master.transitions", "to", next.status().name().toLowerCase()).increment();
+        if (next.up()) {
+            Log.infof("Master %s is UP (was %s): %s", config.host(), previous.status(), next.reason());
+        } else {
+            Log.warnf("Master %s is DOWN (was %s): %s", config.host(), previous.status(), next.reason());
+        }
+        transitions.fireAsync(new MasterTransition(previous, next)).exceptionally(e -> {
+            Log.errorf(e, "A reaction to master %s failed", next.status());
+            return null;
+        });
+    }
+
+    /** Seconds the current round has been running, or zero; liveness uses it. */
+    public Duration roundRunningFor() {
+        Future<?> running = inFlight;
+        Instant since = inFlightSince;
+        if (running == null || running.isDone() || since == null) {
+            return Duration.ZERO;
+        }
+        return Duration.between(since, clock.instant());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        roundExecutor.shutdownNow();
+        probeExecutor.shutdownNow();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,112 @@
+package dev.binhost.agent.process;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * One external program to run: argv, environment additions, a hard deadline and where its output goes.
+ *
+ * <p>{@code log} empty means the output is kept only as a bounded tail (for short, frequent commands such as
+ * mount probes); otherwise the child writes straight into that file, so it survives the agent going away.
+ */
+public record Command(
+        String label,
+        List<String> argv,
+        Map<String, String> environment,
+        Optional<Path> workingDirectory,
+        Duration deadline,
+        Optional<Path> log,
+        Optional<byte[]> stdin,
+        Optional<Consumer<String>> lineListener) {
+
+    public Command {
+        Objects.requireNonNull(label, "label");
+        argv = List.copyOf(argv);
+        if (argv.isEmpty()) {
+            throw new IllegalArgumentException("argv must name a program");
+        }
+        environment = Map.copyOf(environment);
+        Objects.requireNonNull(deadline, "deadline");
+        if (deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("deadline must be positive, was " + deadline);
+        }
+    }
+
+    public static Builder of(String label, String... argv) {
+        return new Builder(label, List.of(argv));
+    }
+
+    public static Builder of(String label, List<String> argv) {
+        return new Builder(label, argv);
+    }
+
+    /** The command line as an admin would type it, for logs and reports. */
+    public String display() {
+        StringBuilder sb = new StringBuilder();
+        for (String arg : argv) {
+            if (!sb.isEmpty()) {
+                sb.append(' ');
+            }
+            sb.append(arg.matches("[A-Za-z0-9_@%+=:,./-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'");
+        }
+        return sb.toString();
+    }
+
+    /** Fluent construction; only label, argv and deadline are mandatory. */
+    public static final class Builder {
+        private final String label;
+        private final List<String> argv;
+        private Map<String, String> environment = Map.of();
+        private Path workingDirectory;
+        private Duration deadline = Duration.ofMinutes(1);
+        private Path log;
+        private byte[] stdin;
+        private Consumer<String> lineListener;
+
+        private Builder(String label, List<String> argv) {
+            this.label = label;
+            this.argv = argv;
+        }
+
+        public Builder environment(Map<String, String> environment) {
+            this.environment = environment;
+            return this;
+        }
+
+        public Builder workingDirectory(Path dir) {
+            this.workingDirectory = dir;
+            return this;
+        }
+
+        public Builder deadline(Duration deadline) {
+            this.deadline = deadline;
+            return this;
+        }
+
+        public Builder log(Path log) {
+            this.log = log;
+            return this;
+        }
+
+        public Builder stdin(byte[] stdin) {
+            this.stdin = stdin;
+            return this;
+        }
+
+        /** Called with each complete output line, from the runner's follower thread, while the command runs. */
+        public Builder onLine(Consumer<String> listener) {
+            this.lineListener = listener;
+            return this;
+        }
+
+        public Command build() {
+            return new Command(label, argv, environment, Optional.ofNullable(workingDirectory), deadline,
+                    Optional.ofNullable(log), Optional.ofNullable(stdin), Optional.ofNullable(lineListener));
+        }
+    }
+}

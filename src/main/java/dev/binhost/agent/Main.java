@@ -1,14 +1,59 @@
 package dev.binhost.agent;
 
+import dev.binhost.agent.config.AgentConfigFile;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /** Entry point: without arguments (or with {@code run}) the agent runs as a daemon. */
 @QuarkusMain
 public class Main {
+    /** sysexits.h EX_CONFIG: the configuration is wrong. */
+    public static final int EXIT_CONFIG = 78;
+
     public static void main(String... args) {
-        Quarkus.run(Daemon.class, args);
+        if (AgentConfigFile.explicitlyNamed()) {
+            Path file = AgentConfigFile.location();
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                System.err.println("binhost-agent: " + AgentConfigFile.ENV + " names " + file
+                        + ", which is not a readable file");
+                System.exit(EXIT_CONFIG);
+            }
+        }
+        Quarkus.run(Daemon.class, (code, failure) -> {
+            if (failure != null) {
+                code = reportStartFailure(failure);
+            }
+            System.exit(code);
+        }, args);
+    }
+
+    /** One line per problem, no stack trace: a wrong key is the admin's to fix, not a bug to debug. */
+    private static int reportStartFailure(Throwable failure) {
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (c instanceof io.smallrye.config.ConfigValidationException invalid) {
+                for (int i = 0; i < invalid.getProblemCount(); i++) {
+                    System.err.println("binhost-agent: configuration error: "
+                            + invalid.getProblem(i).getMessage().replaceAll("^[\\w.]+Exception: |SRCFG\\d+: ", ""));
+                }
+                return EXIT_CONFIG;
+            }
+            if (c instanceof io.quarkus.runtime.configuration.ConfigurationException wrong) {
+                for (String line : String.valueOf(wrong.getMessage()).split("\n")) {
+                    System.err.println("binhost-agent: configuration error: " + line.strip());
+                }
+                return EXIT_CONFIG;
+            }
+        }
+        Throwable root = failure;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        System.err.println("binhost-agent: failed to start: " + root);
+        return 1;
     }
 
     /** The long-running agent: everything happens in scheduled jobs and observers until shutdown. */

@@ -16,13 +16,13 @@ public final class Checks {
 
     public static void positive(List<String> problems, String key, Duration value) {
         if (value.isNegative() || value.isZero()) {
-            problems.add(key + ": must be a positive duration (e.g. 30s, 5m), was " + value);
+            problems.add(key + ": must be a positive duration (e.g. 30s, 5m), was " + Durations.human(value));
         }
     }
 
     public static void notNegative(List<String> problems, String key, Duration value) {
         if (value.isNegative()) {
-            problems.add(key + ": must not be negative, was " + value);
+            problems.add(key + ": must not be negative, was " + Durations.human(value));
         }
     }
 

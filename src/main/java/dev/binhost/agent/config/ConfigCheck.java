@@ -6,6 +6,8 @@ import io.smallrye.config.SmallRyeConfig;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import io.quarkus.scheduler.Scheduler;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.util.ArrayList;
@@ -25,11 +27,19 @@ public class ConfigCheck {
         List<Class<? extends Checked>> mappings();
     }
 
+    @Inject
+    Scheduler scheduler;
+
+    /**
+     * The scheduler starts halted (quarkus.scheduler.start-mode=halted) so that no job runs on a configuration
+     * that is wrong; it is resumed here once every check passed.
+     */
     void onStart(@Observes @Priority(1) StartupEvent event) {
         List<String> problems = problems(ConfigProvider.getConfig().unwrap(SmallRyeConfig.class));
         if (!problems.isEmpty()) {
             throw new ConfigurationException(String.join("\n", problems));
         }
+        scheduler.resume();
     }
 
     public static List<String> problems(SmallRyeConfig config) {

@@ -4,6 +4,7 @@ import dev.binhost.agent.config.Checked;
 import dev.binhost.agent.config.Checks;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 
 import java.net.URI;
 import java.time.Duration;
@@ -15,7 +16,13 @@ import java.util.Optional;
 @ConfigMapping(prefix = "binhost.master")
 public interface MasterConfig extends Checked {
     /** Host name or address of the build master. No default: a slave must say which master it follows. */
-    String host();
+    @WithName("host")
+    Optional<String> hostSetting();
+
+    /** The master's host, or "" when unset ({@link #problems()} reports that). */
+    default String host() {
+        return hostSetting().orElse("");
+    }
 
     /** Port of the master's rsync daemon (serves the portage-config module). */
     @WithDefault("873")
@@ -70,7 +77,12 @@ public interface MasterConfig extends Checked {
     @Override
     default List<String> problems() {
         List<String> p = new ArrayList<>();
-        Checks.host(p, "binhost.master.host", host());
+        if (hostSetting().isEmpty()) {
+            p.add("binhost.master.host: missing; set it to the master's host name or address in "
+                    + dev.binhost.agent.config.AgentConfigFile.location());
+        } else {
+            Checks.host(p, "binhost.master.host", host());
+        }
         Checks.port(p, "binhost.master.rsync-port", rsyncPort());
         Checks.port(p, "binhost.master.nfs-port", nfsPort());
         if (nfsVersion() < 2 || nfsVersion() > 4) {

@@ -1,5 +1,6 @@
 package dev.binhost.agent.master;
 
+import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.health.Heartbeats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -74,8 +75,8 @@ public class MasterWatch {
                     .description("Times the master was declared UP or DOWN").register(registry);
         }
         Log.infof("Watching master %s: %s every %s (+0..%s jitter), DOWN after %d failed rounds, UP after %d good",
-                config.host(), probes.stream().map(Probe::name).toList(), config.probeInterval(),
-                config.probeJitter(), config.downAfterFailures(), config.upAfterSuccesses());
+                config.host(), probes.stream().map(Probe::name).toList(), Durations.human(config.probeInterval()),
+                Durations.human(config.probeJitter()), config.downAfterFailures(), config.upAfterSuccesses());
     }
 
     static List<Probe> probesFor(MasterConfig c) {
@@ -154,7 +155,7 @@ public class MasterWatch {
                 result = futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 futures.get(i).cancel(true);
-                result = ProbeResult.failed(probe.name(), roundBound(), "no answer within " + roundBound());
+                result = ProbeResult.failed(probe.name(), roundBound(), "no answer within " + Durations.human(roundBound()));
             } catch (ExecutionException e) {
                 result = ProbeResult.failed(probe.name(), Duration.ZERO, "probe failed: " + e.getCause());
             } catch (InterruptedException e) {

@@ -120,7 +120,7 @@ public class MasterWatch {
     }
 
     /** Runs one probe round on the calling thread and applies it; tests call this directly. */
-    public MasterState probeNow() {
+    public synchronized MasterState probeNow() {
         List<ProbeResult> round = runRound();
         Instant now = clock.instant();
         MasterState previous = state;

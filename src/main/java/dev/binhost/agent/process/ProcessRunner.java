@@ -56,6 +56,7 @@ public class ProcessRunner {
 
     /** Starts the command; {@link Running#await()} collects its result. */
     public Running start(Command command) throws IOException {
+        String program = resolve(command.argv().get(0), command.environment());
         Path output;
         boolean scratch;
         if (command.log().isPresent()) {
@@ -73,7 +74,8 @@ public class ProcessRunner {
         if (SETSID != null) {
             argv.add(SETSID);
         }
-        argv.addAll(command.argv());
+        argv.add(program);
+        argv.addAll(command.argv().subList(1, command.argv().size()));
         ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
@@ -82,7 +84,7 @@ public class ProcessRunner {
         }
         command.workingDirectory().ifPresent(dir -> builder.directory(dir.toFile()));
         builder.environment().putAll(command.environment());
-        long startOffset = Files.size(output);
+        long startOffset = Files.exists(output) ? Files.size(output) : 0;
         long startNanos = System.nanoTime();
         Process process;
         try {
@@ -308,6 +310,28 @@ public class ProcessRunner {
                 Log.warnf(e, "line listener failed on %s", file);
             }
         }
+    }
+
+    /**
+     * The program's path, checked before start: behind setsid a missing program would only show as exit 127,
+     * so the runner names it here instead.
+     */
+    static String resolve(String program, java.util.Map<String, String> environment) throws IOException {
+        if (program.contains("/")) {
+            File file = new File(program);
+            if (!file.isFile() || !file.canExecute()) {
+                throw new IOException("cannot start " + program + ": " + (file.exists() ? "not executable" : "no such file"));
+            }
+            return program;
+        }
+        String path = environment.getOrDefault("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        for (String dir : path.split(":")) {
+            File candidate = new File(dir.isEmpty() ? "." : dir, program);
+            if (candidate.isFile() && candidate.canExecute()) {
+                return candidate.getPath();
+            }
+        }
+        throw new IOException("cannot start " + program + ": not found in PATH (" + path + ")");
     }
 
     private static String findSetsid() {

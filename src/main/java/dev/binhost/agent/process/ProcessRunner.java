@@ -1,5 +1,6 @@
 package dev.binhost.agent.process;
 
+import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.posix.Posix;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -151,7 +152,7 @@ public class ProcessRunner {
             if (!exited) {
                 timedOut = !cancelled;
                 Log.warnf("%s %s; ending it (pid %d)", command.label(),
-                        cancelled ? "was cancelled" : "passed its deadline of " + command.deadline(), process.pid());
+                        cancelled ? "was cancelled" : "passed its deadline of " + Durations.human(command.deadline()), process.pid());
                 terminateTree();
             }
             int exitCode = process.waitFor();
@@ -174,7 +175,7 @@ public class ProcessRunner {
             signalTree(Posix.SIGTERM);
             try {
                 if (!process.waitFor(killGrace.toNanos(), TimeUnit.NANOSECONDS)) {
-                    Log.warnf("%s ignored SIGTERM for %s; killing its process tree", command.label(), killGrace);
+                    Log.warnf("%s ignored SIGTERM for %s; killing its process tree", command.label(), Durations.human(killGrace));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -36,6 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 @ApplicationScoped
 public class MasterWatch {
     static final String LOOP = "master-watch";
+    /** The period of {@link #tick()}. */
+    private static final Duration TICK = Duration.ofSeconds(1);
 
     private final MasterConfig config;
     private final Clock clock;
@@ -44,7 +47,7 @@ public class MasterWatch {
     private final MeterRegistry registry;
     private final List<Probe> probes;
     private final Hysteresis hysteresis;
-    private final ExecutorService roundExecutor;
+    private final ScheduledExecutorService roundExecutor;
     private final ExecutorService probeExecutor;
 
     private volatile MasterState state;
@@ -65,7 +68,7 @@ public class MasterWatch {
         this.hysteresis = new Hysteresis(config.downAfterFailures(), config.upAfterSuccesses());
         this.state = MasterState.initial(clock.instant());
         this.nextRoundAt = clock.instant();
-        this.roundExecutor = Executors.newSingleThreadExecutor(daemon("master-round"));
+        this.roundExecutor = Executors.newSingleThreadScheduledExecutor(daemon("master-round"));
         this.probeExecutor = Executors.newFixedThreadPool(Math.max(1, probes.size()), daemon("master-probe"));
         Gauge.builder("binhost.master.up", this, w -> w.state.up() ? 1 : 0)
                 .description("1 when the master's services answer (after hysteresis), else 0")
@@ -116,7 +119,24 @@ public class MasterWatch {
             return;
         }
         inFlightSince = now;
-        inFlight = roundExecutor.submit(this::probeNow);
+        inFlight = roundExecutor.submit(this::round);
+    }
+
+    /**
+     * One round on the watch's own thread. The scheduler ticks once a second at best, so when the next round is
+     * due sooner than the next tick (a sub-second probe interval) it is chained here instead of waiting a tick.
+     */
+    private void round() {
+        inFlightSince = clock.instant();
+        probeNow();
+        long waitNanos = Duration.between(clock.instant(), nextRoundAt).toNanos();
+        if (waitNanos < TICK.toNanos()) {
+            try {
+                inFlight = roundExecutor.schedule(this::round, Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                // The agent is stopping: no next round.
+            }
+        }
     }
 
     /** Runs one probe round on the calling thread and applies it; tests call this directly. */

@@ -1,0 +1,186 @@
+package dev.binhost.agent.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.binhost.agent.testing.Sh;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The built agent in a slave namespace against a master namespace over a veth link: what monitoring sees when
+ * the master is away at start, comes up, loses its link, or flaps; and the agent's memory over many probe rounds.
+ */
+@Tag("e2e")
+class MasterWatchE2ETest {
+    @TempDir
+    Path tmp;
+    private Rig rig;
+    private SlaveAgent agent;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        assumeTrue(Sh.root(), "needs root for network and mount namespaces (CI runs as root)");
+        rig = new Rig(tmp);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    private SlaveAgent start(Map<String, String> overrides) throws IOException, InterruptedException {
+        Map<String, String> config = SlaveAgent.baseConfig(rig);
+        config.putAll(overrides);
+        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
+        agent.awaitHttp(Duration.ofSeconds(60));
+        return agent;
+    }
+
+    @Test
+    void start_whenMasterIsDown_isLiveNotReadyAndSaysWhy_thenReadyWithinSecondsOfMasterComingUp() throws Exception {
+        start(Map.of());
+        agent.await(Duration.ofSeconds(10), E2e.quiet(() -> agent.get("/q/health/started").status() == 200),
+                "the first probe round");
+
+        SlaveAgent.Answer ready = agent.get("/q/health/ready");
+        assertEquals(503, ready.status(), ready.body());
+        JsonNode master = ready.check("master");
+        assertEquals("DOWN", master.path("status").asText(), ready.body());
+        assertTrue(SlaveAgent.data(master, "reason").contains("connection refused by " + rig.masterIp + ":873"),
+                ready.body());
+        SlaveAgent.Answer live = agent.get("/q/health/live");
+        assertEquals(200, live.status(), live.body());
+        assertEquals(0.0, agent.metric("binhost_master_up"));
+
+        rig.startMaster();
+        long t0 = System.nanoTime();
+        agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness after the master came up");
+        Duration toReady = Duration.ofNanos(System.nanoTime() - t0);
+        E2e.figure("time to ready after master up", toReady);
+        // One good round is enough here (up-after-successes=1); a round is due every 500 ms, and one scheduler
+        // tick (1 s) may pass before it starts.
+        assertTrue(toReady.compareTo(Duration.ofSeconds(3)) < 0, "ready after " + toReady);
+
+        ready = agent.get("/q/health/ready");
+        assertTrue(SlaveAgent.data(ready.check("master"), "reason").contains("@RSYNCD:"), ready.body());
+        String metrics = agent.get("/q/metrics").body();
+        assertEquals(1.0, SlaveAgent.metric(metrics, "binhost_master_up"));
+        assertEquals(1.0, SlaveAgent.metric(metrics, "binhost_master_transitions_total{to=\"up\"}"), metrics);
+        assertEquals(1, agent.lines("Master " + rig.masterIp + " is UP"), agent.log());
+    }
+
+    @Test
+    void linkCut_turnsReadyDownWithinTheConfiguredBound_liveStaysUp_andRecoversWhenRestored() throws Exception {
+        rig.startMaster();
+        start(Map.of());
+        agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness with the master up");
+
+        rig.linkDown();
+        long t0 = System.nanoTime();
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/ready").status() == 503),
+                "readiness DOWN after the link cut");
+        Duration toNotReady = Duration.ofNanos(System.nanoTime() - t0);
+        E2e.figure("time to not-ready after link cut", toNotReady);
+        // The documented bound: down-after-failures × (probe-interval + jitter + one round's timeouts), plus one
+        // scheduler tick (1 s) before the first failing round and 250 ms for this test's polling.
+        Duration bound = Duration.ofMillis(2 * (500 + 0 + 500 + 500) + 1000 + 250);
+        assertTrue(toNotReady.compareTo(bound) <= 0, "not ready after " + toNotReady + ", bound " + bound);
+
+        SlaveAgent.Answer ready = agent.get("/q/health/ready");
+        String reason = SlaveAgent.data(ready.check("master"), "reason");
+        assertTrue(reason.contains("rsync: ") && (reason.contains("timed out") || reason.contains("no route")),
+                ready.body());
+        assertEquals(200, agent.get("/q/health/live").status(), "a dead link never makes the agent unlive");
+        assertEquals(1.0, agent.metric("binhost_master_transitions_total{to=\"down\"}"));
+
+        rig.linkUp();
+        agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness after the link came back");
+        assertEquals(1, agent.lines("Master " + rig.masterIp + " is DOWN"), agent.log());
+    }
+
+    @Test
+    void flappingLink_downAndUpEverySecondForThirtySeconds_causesNoTransitionStorm_andBoundedLogLines()
+            throws Exception {
+        rig.startMaster();
+        // The shipped hysteresis (3 failed rounds to go DOWN, 2 good ones to come back) with fast probes.
+        start(Map.of("binhost.master.down-after-failures", "3", "binhost.master.up-after-successes", "2"));
+        agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness with the master up");
+        long linesBefore = agent.log().lines().count();
+        double roundsBefore = agent.metric("binhost_master_probe_duration_seconds_count");
+
+        for (int i = 0; i < 15; i++) {
+            rig.linkDown();
+            Thread.sleep(1000);
+            rig.linkUp();
+            Thread.sleep(1000);
+        }
+
+        String metrics = agent.get("/q/metrics").body();
+        double rounds = SlaveAgent.metric(metrics, "binhost_master_probe_duration_seconds_count") - roundsBefore;
+        double failed = SlaveAgent.metric(metrics,
+                "binhost_master_probe_duration_seconds_count{outcome=\"failure\",probe=\"rsync\"}");
+        double transitions = SlaveAgent.metric(metrics, "binhost_master_transitions_total") - 1;
+        long transitionLines = agent.lines("Master " + rig.masterIp + " is (UP|DOWN)") - 1;
+        long newLines = agent.log().lines().count() - linesBefore;
+        E2e.figure("flapping 30 s: probe rounds", rounds);
+        E2e.figure("flapping 30 s: failed rounds", failed);
+        E2e.figure("flapping 30 s: transitions", transitions);
+        E2e.figure("flapping 30 s: new log lines", newLines);
+        assertTrue(rounds >= 20, "the agent kept probing through the flapping: " + rounds);
+        assertTrue(failed >= 5, "the cuts were seen by the probes: " + failed);
+        // Each outage lasts one second, less than three failing rounds: hysteresis holds the state.
+        assertTrue(transitions <= 2, "transitions while flapping: " + transitions + "\n" + agent.log());
+        assertEquals((long) transitions, transitionLines, "each transition is logged exactly once");
+        assertTrue(newLines <= 10, newLines + " log lines while flapping:\n" + agent.log());
+        assertEquals(200, agent.get("/q/health/live").status());
+    }
+
+    @Test
+    void rss_over1000ProbeRoundsWithATinyInterval_doesNotGrow() throws Exception {
+        rig.startMaster();
+        start(Map.of("binhost.master.probe-interval", "10ms"));
+        String rounds = "binhost_master_probe_duration_seconds_count";
+        long[] samples = new long[3];
+        int[] at = {100, 500, 1000};
+        for (int i = 0; i < at.length; i++) {
+            int target = at[i];
+            // Monitoring polls readiness meanwhile, as a Prometheus blackbox or supervise-daemon would.
+            agent.await(Duration.ofSeconds(120), E2e.quiet(() -> {
+                agent.get("/q/health/ready");
+                return agent.metric(rounds) >= target;
+            }), target + " probe rounds");
+            samples[i] = agent.rssKib();
+            E2e.figure("agent RSS after " + target + " probe rounds (KiB)", samples[i]);
+        }
+        assertTrue(agent.metric(rounds + "{outcome=\"failure\",probe=\"rsync\"}") == 0
+                || Double.isNaN(agent.metric(rounds + "{outcome=\"failure\",probe=\"rsync\"}")),
+                "every round reached the master");
+        // The heap is bounded (-Xmx64m as the launcher runs it); growth between round 100 and 1000 beyond a few MiB
+        // of JIT code and metaspace would be a leak per round.
+        long growth = samples[2] - samples[0];
+        assertTrue(growth < 8 * 1024, "RSS grew by " + growth + " KiB from round 100 to 1000: "
+                + List.of(samples[0], samples[1], samples[2]));
+        assertEquals(200, agent.get("/q/health/ready").status());
+    }
+}

@@ -1,0 +1,129 @@
+package dev.binhost.agent.e2e;
+
+import dev.binhost.agent.testing.Sh;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A master and a slave network namespace joined by a veth pair, with nothing else: neither namespace has a default
+ * route, so no packet can leave the machine. The master runs a real rsync daemon with the portage-config module
+ * over a realistic /etc/portage, and has a PKGDIR to export. Everything is named with the test JVM's PID and torn
+ * down by name or PID.
+ */
+final class Rig implements AutoCloseable {
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    final String masterNs;
+    final String slaveNs;
+    final String masterIp;
+    final String slaveIp;
+    final Path root;
+    final Path masterPortage;
+    final Path masterPkgdir;
+    private final String masterIf;
+    private final String slaveIf;
+    private Process rsyncd;
+
+    /** Builds the namespaces, the link and the master's files under {@code root}; the daemon is not started. */
+    Rig(Path root) throws IOException, InterruptedException {
+        long pid = ProcessHandle.current().pid();
+        int n = SEQ.incrementAndGet();
+        String id = (pid % 100000) + "x" + n;
+        this.root = root;
+        masterNs = "bh-e2e-m-" + id;
+        slaveNs = "bh-e2e-s-" + id;
+        // Interface names have 15 characters at most.
+        masterIf = "bm" + (pid % 100000) + "x" + (n % 100);
+        slaveIf = "bs" + (pid % 100000) + "x" + (n % 100);
+        int octet = (int) (pid % 200) + 20;
+        int block = (n % 60) * 4;
+        masterIp = "10.214." + octet + "." + (block + 1);
+        slaveIp = "10.214." + octet + "." + (block + 2);
+        masterPortage = root.resolve("master/etc/portage");
+        masterPkgdir = root.resolve("master/var/cache/binpkgs");
+        MasterTree.write(masterPortage);
+        MasterTree.writePkgdir(masterPkgdir);
+        try {
+            Sh.run("ip netns add " + masterNs + " && ip netns add " + slaveNs
+                    + " && ip link add " + masterIf + " netns " + masterNs + " type veth peer name " + slaveIf
+                    + " netns " + slaveNs
+                    + " && ip -n " + masterNs + " addr add " + masterIp + "/30 dev " + masterIf
+                    + " && ip -n " + slaveNs + " addr add " + slaveIp + "/30 dev " + slaveIf
+                    + " && ip -n " + masterNs + " link set lo up && ip -n " + slaveNs + " link set lo up"
+                    + " && ip -n " + masterNs + " link set " + masterIf + " up"
+                    + " && ip -n " + slaveNs + " link set " + slaveIf + " up");
+            for (String ns : new String[] {masterNs, slaveNs}) {
+                String routes = Sh.run("ip -n " + ns + " route show default");
+                if (!routes.isBlank()) {
+                    throw new IOException("namespace " + ns + " has a default route: " + routes);
+                }
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Starts the master's rsync daemon on its veth address, port 873, serving /etc/portage as portage-config. */
+    void startMaster() throws IOException, InterruptedException {
+        if (rsyncd != null && rsyncd.isAlive()) {
+            return;
+        }
+        Path conf = root.resolve("master/rsyncd.conf");
+        Files.writeString(conf, """
+                use chroot = no
+                read only = yes
+                log file = %s
+                pid file = %s
+                [portage-config]
+                    path = %s
+                    comment = Portage configuration
+                """.formatted(root.resolve("master/rsyncd.log"), root.resolve("master/rsyncd.pid"), masterPortage));
+        // ip netns exec and rsync --no-detach exec in place: the Process is the daemon itself.
+        rsyncd = new ProcessBuilder("ip", "netns", "exec", masterNs, "rsync", "--daemon", "--no-detach",
+                "--config=" + conf, "--port=873", "--address=" + masterIp)
+                .redirectErrorStream(true).redirectOutput(root.resolve("master/rsyncd.out").toFile()).start();
+        for (int i = 0; i < 200; i++) {
+            if (!rsyncd.isAlive()) {
+                throw new IOException("rsync daemon exited: " + Files.readString(root.resolve("master/rsyncd.out")));
+            }
+            if (Sh.run("ip netns exec " + masterNs + " ss -Htln 'sport = :873'").contains(":873")) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException("rsync daemon did not listen in " + masterNs);
+    }
+
+    /** Stops the master's rsync daemon (by its PID). */
+    void stopMaster() throws InterruptedException {
+        if (rsyncd != null) {
+            rsyncd.destroy();
+            if (!rsyncd.waitFor(5, TimeUnit.SECONDS)) {
+                rsyncd.destroyForcibly().waitFor();
+            }
+            rsyncd = null;
+        }
+    }
+
+    /** Cuts the cable: the master's end of the link goes down, so the slave sees no carrier. */
+    void linkDown() throws IOException, InterruptedException {
+        Sh.run("ip -n " + masterNs + " link set " + masterIf + " down");
+    }
+
+    void linkUp() throws IOException, InterruptedException {
+        Sh.run("ip -n " + masterNs + " link set " + masterIf + " up");
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stopMaster();
+        // Deleting a namespace deletes its end of the veth pair, and with it the other end.
+        Sh.quietly("ip netns del " + masterNs);
+        Sh.quietly("ip netns del " + slaveNs);
+    }
+}

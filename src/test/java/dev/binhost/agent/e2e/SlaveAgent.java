@@ -1,0 +1,215 @@
+package dev.binhost.agent.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The built agent as installed, running in the slave's network namespace and in a private mount namespace of its
+ * own ({@code ip netns exec SLAVE unshare -m --propagation private java -jar quarkus-run.jar}), with a real
+ * config file, state and log directories under the rig's root. Health and metrics are read with curl from inside
+ * the slave namespace, where the agent listens on loopback as it does on a real slave.
+ */
+final class SlaveAgent implements AutoCloseable {
+    static final int HTTP_PORT = 9873;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path configFile;
+    final Path stateDir;
+    final Path logDir;
+    final Path output;
+    private final Rig rig;
+    private final Process process;
+
+    private SlaveAgent(Rig rig, Path configFile, Path output, Process process, Path stateDir, Path logDir) {
+        this.rig = rig;
+        this.configFile = configFile;
+        this.output = output;
+        this.process = process;
+        this.stateDir = stateDir;
+        this.logDir = logDir;
+    }
+
+    /** The keys every rig agent has: this master, fast probes, paths under the rig's slave root. */
+    static Map<String, String> baseConfig(Rig rig) {
+        Map<String, String> c = new LinkedHashMap<>();
+        Path slave = rig.root.resolve("slave");
+        c.put("binhost.master.host", rig.masterIp);
+        c.put("binhost.master.rsync-port", "873");
+        c.put("binhost.master.nfs-check", "none");
+        c.put("binhost.master.probe-interval", "500ms");
+        c.put("binhost.master.probe-jitter", "0s");
+        c.put("binhost.master.connect-timeout", "500ms");
+        c.put("binhost.master.read-timeout", "500ms");
+        c.put("binhost.master.down-after-failures", "2");
+        c.put("binhost.master.up-after-successes", "1");
+        c.put("binhost.agent.state-dir", slave.resolve("var/lib/binhost-agent").toString());
+        c.put("binhost.agent.log-dir", slave.resolve("var/log/binhost-agent").toString());
+        c.put("quarkus.http.port", String.valueOf(HTTP_PORT));
+        return c;
+    }
+
+    /** Writes the config file and starts the agent; {@code jvmOptions} go before {@code -jar}. */
+    static SlaveAgent start(Rig rig, Map<String, String> config, List<String> jvmOptions)
+            throws IOException {
+        Path etc = rig.root.resolve("slave/etc/binhost-agent");
+        Files.createDirectories(etc);
+        Path configFile = etc.resolve("binhost-agent.properties");
+        StringBuilder text = new StringBuilder("# written by the end-to-end rig\n");
+        config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        Files.writeString(configFile, text);
+        Path stateDir = Path.of(config.get("binhost.agent.state-dir"));
+        Path logDir = Path.of(config.get("binhost.agent.log-dir"));
+        Files.createDirectories(stateDir);
+        Files.createDirectories(logDir);
+        Path output = rig.root.resolve("slave/agent-" + System.nanoTime() + ".out");
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", rig.slaveNs,
+                "unshare", "-m", "--propagation", "private", AgentJar.java()));
+        argv.addAll(jvmOptions);
+        argv.addAll(List.of("-jar", AgentJar.ensureBuilt().toString()));
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile());
+        pb.environment().put("BINHOST_AGENT_CONFIG", configFile.toString());
+        // ip netns exec and unshare (without --fork) exec in place: the Process is the agent's JVM itself.
+        return new SlaveAgent(rig, configFile, output, pb.start(), stateDir, logDir);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** An HTTP answer: status code and body. */
+    record Answer(int status, String body) {
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + body, e);
+            }
+        }
+
+        /** The named check of a health answer, or a missing node. */
+        JsonNode check(String name) {
+            for (JsonNode c : json().path("checks")) {
+                if (name.equals(c.path("name").asText())) {
+                    return c;
+                }
+            }
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        }
+    }
+
+    /** GET from inside the slave namespace; status 0 when nothing answered. */
+    Answer get(String path) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("ip", "netns", "exec", rig.slaveNs, "curl", "-s", "-m", "5",
+                "-w", "\n%{http_code}", "http://127.0.0.1:" + HTTP_PORT + path)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(10, TimeUnit.SECONDS);
+        int nl = out.lastIndexOf('\n');
+        int status = Integer.parseInt(out.substring(nl + 1).strip());
+        return new Answer(status, nl < 0 ? "" : out.substring(0, nl));
+    }
+
+    /** The value of a Prometheus sample line starting with {@code series} (name and labels), or NaN. */
+    double metric(String series) throws IOException, InterruptedException {
+        return metric(get("/q/metrics").body(), series);
+    }
+
+    static double metric(String exposition, String series) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + "(?:\\{[^}]*\\})? (\\S+)$").matcher(exposition);
+        double sum = Double.NaN;
+        while (m.find()) {
+            double v = Double.parseDouble(m.group(1));
+            sum = Double.isNaN(sum) ? v : sum + v;
+        }
+        return sum;
+    }
+
+    /** Resident set size of the agent's JVM in KiB, from /proc/PID/status. */
+    long rssKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D+", ""));
+            }
+        }
+        throw new IOException("no VmRSS for " + pid());
+    }
+
+    /** Everything the agent printed so far. */
+    String log() throws IOException {
+        return Files.readString(output);
+    }
+
+    /** Lines of the agent's output matching {@code regex}. */
+    long lines(String regex) throws IOException {
+        Pattern p = Pattern.compile(regex);
+        return log().lines().filter(l -> p.matcher(l).find()).count();
+    }
+
+    /** Waits until HTTP answers on the agent's port, or fails with the agent's output. */
+    void awaitHttp(Duration timeout) throws IOException, InterruptedException {
+        await(timeout, () -> {
+            try {
+                return get("/q/health/live").status() != 0;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, "the agent's HTTP port to answer");
+    }
+
+    /** Polls {@code condition} every 50 ms; fails with the agent's output after {@code timeout}. */
+    void await(Duration timeout, BooleanSupplier condition, String what) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (!process.isAlive()) {
+                throw new AssertionError("agent exited (" + process.exitValue() + ") while waiting for " + what
+                        + "\n" + log());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what + "\n" + log());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** SIGKILL, as the OOM killer or a power cut would; the process is gone when this returns. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, then SIGKILL if it does not stop within ten seconds. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Convenience for scenario code that reads a check's data field. */
+    static String data(JsonNode check, String key) {
+        return check.path("data").path(key).asText("");
+    }
+}

@@ -248,7 +248,7 @@ public class UpdateRunner {
         List<String> pretendArgs = new ArrayList<>(args);
         pretendArgs.add("--pretend");
         pretendArgs.add("--verbose");
-        Path planLog = logDir.resolve(run.id + "-plan.log");
+        Path planLog = newLog(run.id + "-plan.log");
         run.planLog = planLog.toString();
         writeMarker(run, "plan", null);
         current.set(new Current(run.id, run.reason, "plan", run.started, run.progress));
@@ -281,7 +281,7 @@ public class UpdateRunner {
     }
 
     private RunRecord apply(Run run, List<String> args) throws IOException, InterruptedException {
-        Path log = logDir.resolve(run.id + "-emerge.log");
+        Path log = newLog(run.id + "-emerge.log");
         run.log = log.toString();
         current.set(new Current(run.id, run.reason, "apply", run.started, run.progress));
         ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log)
@@ -303,6 +303,16 @@ public class UpdateRunner {
             pending.set(0);
         }
         return run.end(outcome, o.message());
+    }
+
+    /** Creates the log file first: ProcessRunner measures an existing log's size to know where this run starts. */
+    private Path newLog(String name) throws IOException {
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve(name);
+        if (!Files.exists(log)) {
+            Files.createFile(log);
+        }
+        return log;
     }
 
     private List<String> argv(List<String> args) {

@@ -55,7 +55,8 @@ public class RunHistory {
     public synchronized void append(RunRecord record) throws IOException {
         byte[] line = (json(record) + "\n").getBytes(StandardCharsets.UTF_8);
         Files.createDirectories(file.toAbsolutePath().getParent());
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
             long size = ch.size();
             long end = completeLinesEnd(ch, size);
             if (end < size) {

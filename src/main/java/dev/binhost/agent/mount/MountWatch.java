@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 
 /**
  * Drives the {@link MountManager}: reacts to master transitions and, every second, hands a round (deferred
@@ -28,7 +29,7 @@ public class MountWatch {
     static final String LOOP = "mount-watch";
 
     private final MountManager mounts;
-    private final MasterWatch master;
+    private final BooleanSupplier masterUp;
     private final Heartbeats heartbeats;
     private final Clock clock;
     private final ExecutorService worker;
@@ -37,8 +38,13 @@ public class MountWatch {
 
     @Inject
     public MountWatch(MountManager mounts, MasterWatch master, Heartbeats heartbeats, Clock clock) {
+        this(mounts, () -> master.state().up(), heartbeats, clock);
+    }
+
+    /** For tests: the master's state comes from {@code masterUp}. */
+    MountWatch(MountManager mounts, BooleanSupplier masterUp, Heartbeats heartbeats, Clock clock) {
         this.mounts = mounts;
-        this.master = master;
+        this.masterUp = masterUp;
         this.heartbeats = heartbeats;
         this.clock = clock;
         this.worker = Executors.newSingleThreadExecutor(r -> {
@@ -64,7 +70,7 @@ public class MountWatch {
             return;
         }
         roundSince = clock.instant();
-        round = worker.submit(() -> guarded("round", () -> mounts.reconcile(master.state().up())));
+        round = worker.submit(() -> guarded("round", () -> mounts.reconcile(masterUp.getAsBoolean())));
     }
 
     void onMaster(@ObservesAsync MasterTransition transition) {
@@ -83,6 +89,16 @@ public class MountWatch {
     Duration roundBound() {
         Duration perMount = mounts.config().commandTimeout().multipliedBy(3).plus(mounts.config().probeTimeout());
         return perMount.multipliedBy(Math.max(1, mounts.names().size())).plusMinutes(1);
+    }
+
+    /** Probes one mount on the worker, as a round would; tests use it. */
+    Future<MountStatus> submitProbe(String name) {
+        return worker.submit(() -> mounts.probe(name));
+    }
+
+    /** Waits until the worker has done everything submitted so far; tests use it. */
+    void awaitIdle() throws Exception {
+        worker.submit(() -> { }).get();
     }
 
     private static void guarded(String what, Runnable work) {

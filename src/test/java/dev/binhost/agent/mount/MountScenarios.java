@@ -76,7 +76,8 @@ class MountScenarios implements AutoCloseable {
         Path ownedFile = dir.resolve("state/mounts-owned.properties");
         MountManager mounts = manager(config, guard(), ownedFile);
         MountWatch watch = watch(mounts);
-        MountsHealth health = new MountsHealth(mounts);
+        MountsReadiness health = new MountsReadiness(mounts);
+        MountsPrecondition precondition = new MountsPrecondition(mounts);
 
         watch.tick();
         watch.awaitIdle();
@@ -99,7 +100,7 @@ class MountScenarios implements AutoCloseable {
         assertEquals("PACKAGES: 1\n", Files.readString(tree.resolve("Packages")));
         assertThrows(IOException.class, () -> Files.writeString(pkgs.resolve("new"), "x"));
         assertEquals(HealthCheckResponse.Status.UP, health.call().getStatus());
-        assertTrue(health.check().ok(), health.check().detail());
+        assertTrue(precondition.check().ok(), precondition.check().detail());
         assertEquals(1.0, registry.get("binhost.mount.up").tag("mount", "packages").gauge().value());
         assertEquals(2.0, registry.get("binhost.mount.operations").tag("op", "mount").tag("outcome", "success")
                 .counter().count());
@@ -144,7 +145,8 @@ class MountScenarios implements AutoCloseable {
                 DownPolicy.RELEASE);
         MountManager mounts = manager(config, guard(), null);
         MountWatch watch = watch(mounts);
-        MountsHealth health = new MountsHealth(mounts);
+        MountsReadiness health = new MountsReadiness(mounts);
+        MountsPrecondition precondition = new MountsPrecondition(mounts);
         masterUp.set(true);
         watch.onMaster(transition(true));
         watch.awaitIdle();
@@ -182,7 +184,7 @@ class MountScenarios implements AutoCloseable {
         assertTrue(stale.detail().contains("released lazily"), stale.detail());
         assertTrue(table().at(pkgs).isEmpty(), "the stale mount was detached lazily");
         assertEquals(HealthCheckResponse.Status.DOWN, health.call().getStatus());
-        assertFalse(health.check().ok());
+        assertFalse(precondition.check().ok());
         assertTrue(heartbeats.wedged().isEmpty(), "liveness UP: " + heartbeats.wedged());
         assertEquals(0.0, registry.get("binhost.mount.up").gauge().value());
         var probeTimer = registry.get("binhost.mount.probe.duration").tag("outcome", "timeout").timer();
@@ -299,7 +301,7 @@ class MountScenarios implements AutoCloseable {
                 mounts.status("file").detail());
         assertFalse(Files.exists(missing), "the agent does not create mount points on its own");
         assertEquals(before, Files.readString(Path.of("/proc/self/mountinfo")), "nothing was mounted");
-        assertEquals(HealthCheckResponse.Status.DOWN, new MountsHealth(mounts).call().getStatus());
+        assertEquals(HealthCheckResponse.Status.DOWN, new MountsReadiness(mounts).call().getStatus());
     }
 
     void occupiedMountPointIsAnErrorAndForeignMountsStay() throws Exception {

@@ -5,43 +5,22 @@ import dev.binhost.agent.spi.StatusContributor;
 import dev.binhost.agent.spi.Verdict;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.health.HealthCheck;
-import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Mount health for readiness ("mounts"), the update run ("mounts-healthy") and status ("mounts"). Reads the
- * manager's memory only: the probes ran earlier in child processes.
+ * An update run needs every mount healthy ("mounts-healthy"); status shows each mount ("mounts"). Kept apart from
+ * the readiness check because its qualifier would hide these beans from plain injection. Reads memory only.
  */
-@Readiness
 @ApplicationScoped
-public class MountsHealth implements HealthCheck, RunPrecondition, StatusContributor {
+public class MountsPrecondition implements RunPrecondition, StatusContributor {
     private final MountManager mounts;
 
     @Inject
-    public MountsHealth(MountManager mounts) {
+    public MountsPrecondition(MountManager mounts) {
         this.mounts = mounts;
-    }
-
-    @Override
-    public HealthCheckResponse call() {
-        List<MountStatus> all = mounts.statuses();
-        List<MountStatus> bad = all.stream().filter(s -> !s.healthy()).toList();
-        HealthCheckResponseBuilder b = HealthCheckResponse.named("mounts").status(bad.isEmpty());
-        for (MountStatus s : all) {
-            b.withData(s.name(), s.phase() + " " + s.target() + ": " + s.detail());
-        }
-        if (all.isEmpty()) {
-            b.withData("reason", "no mounts configured");
-        } else if (!bad.isEmpty()) {
-            b.withData("reason", "not healthy: " + String.join(", ", bad.stream().map(MountStatus::name).toList()));
-        }
-        return b.build();
     }
 
     @Override

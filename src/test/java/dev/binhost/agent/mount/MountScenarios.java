@@ -180,6 +180,9 @@ class MountScenarios implements AutoCloseable {
             throw new AssertionError("the probe did not end within " + bound, e);
         }
         assertEquals(Phase.STALE, stale.phase(), stale.detail());
+        System.out.printf("figure: frozen server -> stale after %d ms (probe timeout %d ms), probe + lazy release %d ms%n",
+                stale.lastProbeTook().orElseThrow().toMillis(), config.probeTimeout().toMillis(),
+                (System.nanoTime() - (until - bound.toNanos())) / 1_000_000);
         assertTrue(stale.detail().contains("no answer within " + config.probeTimeout()), stale.detail());
         assertTrue(stale.detail().contains("released lazily"), stale.detail());
         assertTrue(table().at(pkgs).isEmpty(), "the stale mount was detached lazily");

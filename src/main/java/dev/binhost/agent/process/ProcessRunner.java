@@ -35,11 +35,15 @@ import java.util.function.Consumer;
 public class ProcessRunner {
     private static final String SETSID = findSetsid();
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    /** Exit code reported for a child that outlived SIGKILL (uninterruptible sleep). */
+    public static final int UNKILLABLE = -1;
+    private static final Duration UNKILLABLE_WAIT = Duration.ofSeconds(5);
 
     private final Posix posix;
     private final Duration killGrace;
     private final int tailBytes;
 
+    @jakarta.inject.Inject
     public ProcessRunner(Posix posix, ProcessRunnerConfig config) {
         this(posix, config.killGrace(), config.tailBytes());
     }
@@ -155,7 +159,16 @@ public class ProcessRunner {
                         cancelled ? "was cancelled" : "passed its deadline of " + Durations.human(command.deadline()), process.pid());
                 terminateTree();
             }
-            int exitCode = process.waitFor();
+            // After SIGKILL a child stuck in uninterruptible sleep (a dead NFS server) can still linger: wait a
+            // bounded time and report it rather than hang the calling thread with it.
+            int exitCode;
+            if (process.waitFor(exited ? Long.MAX_VALUE : UNKILLABLE_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+                exitCode = process.exitValue();
+            } else {
+                Log.errorf("%s (pid %d) survived SIGKILL, likely stuck in the kernel on a dead mount; giving up on it",
+                        command.label(), process.pid());
+                exitCode = UNKILLABLE;
+            }
             Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
             stopFollower();
             String tail = readTail();

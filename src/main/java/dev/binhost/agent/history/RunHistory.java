@@ -1,0 +1,163 @@
+package dev.binhost.agent.history;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.logging.Log;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every update run, one JSON object per line in the state directory.
+ *
+ * <p>An append is one write of a whole line followed by fsync, so a crash can at worst leave a torn last line:
+ * the reader skips it and the next append cuts it off first. Retention rewrites the kept lines into a
+ * temporary file, fsyncs it and renames it over the history, so the file is always either the old or the new.
+ */
+public class RunHistory {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final Path file;
+    private final int keep;
+    private int lines = -1;
+
+    public RunHistory(Path file, int keep) {
+        this.file = file;
+        this.keep = keep;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The record as the single JSON line the history stores (also what the notify command gets). */
+    public static String json(RunRecord record) {
+        try {
+            return JSON.writeValueAsString(record);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("run record not serialisable", e);
+        }
+    }
+
+    /** Appends and fsyncs one record; trims the history to the newest {@code keep} records when it grew past. */
+    public synchronized void append(RunRecord record) throws IOException {
+        byte[] line = (json(record) + "\n").getBytes(StandardCharsets.UTF_8);
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            long end = completeLinesEnd(ch, size);
+            if (end < size) {
+                Log.warnf("Run history %s ended in a torn line (%d bytes); cut it off", file, size - end);
+                ch.truncate(end);
+            }
+            ch.position(end);
+            ByteBuffer buf = ByteBuffer.wrap(line);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        if (lines < 0) {
+            lines = read().size();
+        } else {
+            lines++;
+        }
+        if (lines > keep) {
+            trim();
+        }
+    }
+
+    /** All readable records, oldest first; a torn or garbled line is skipped with a warning. */
+    public synchronized List<RunRecord> read() {
+        List<RunRecord> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        List<String> all;
+        try {
+            all = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read run history " + file, e);
+        }
+        for (int i = 0; i < all.size(); i++) {
+            String l = all.get(i);
+            if (l.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(JSON.readValue(l, RunRecord.class));
+            } catch (IOException e) {
+                Log.warnf("Run history %s line %d unreadable (%s); skipped", file, i + 1,
+                        i == all.size() - 1 ? "torn by a crash mid-write" : e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    public synchronized java.util.Optional<RunRecord> last() {
+        List<RunRecord> all = read();
+        return all.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(all.get(all.size() - 1));
+    }
+
+    private void trim() throws IOException {
+        List<RunRecord> all = read();
+        List<RunRecord> kept = all.subList(Math.max(0, all.size() - keep), all.size());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (RunRecord r : kept) {
+                ByteBuffer buf = ByteBuffer.wrap((json(r) + "\n").getBytes(StandardCharsets.UTF_8));
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            }
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("state dir " + file.getParent() + " cannot rename atomically", e);
+        }
+        fsyncDir(file.toAbsolutePath().getParent());
+        lines = kept.size();
+    }
+
+    /** Offset just past the last newline: what survives of the file when its last line is torn. */
+    private static long completeLinesEnd(FileChannel ch, long size) throws IOException {
+        long pos = size;
+        ByteBuffer one = ByteBuffer.allocate(4096);
+        while (pos > 0) {
+            long from = Math.max(0, pos - one.capacity());
+            one.clear().limit((int) (pos - from));
+            ch.read(one, from);
+            for (int i = one.position() - 1; i >= 0; i--) {
+                if (one.get(i) == '\n') {
+                    return from + i + 1;
+                }
+            }
+            pos = from;
+        }
+        return 0;
+    }
+
+    static void fsyncDir(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            Log.debugf("cannot fsync directory %s: %s", dir, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.binhost.agent.emerge;
+
+import dev.binhost.agent.posix.JnrPosix;
+import dev.binhost.agent.process.ProcessRunner;
+import dev.binhost.agent.spi.ConfigRefresher;
+import dev.binhost.agent.spi.RunPrecondition;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfigBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A test bed: a temp dir with state, logs, an empty /proc and power-supply tree, and the stand-in emerge
+ * replaying chosen fixtures. Tests set scenario keys (PRETEND, MERGE, …) and config keys, then build a runner.
+ */
+public final class StandIn {
+    public static final Path SCRIPT = Paths.get("src/test/resources/standin/emerge-standin.sh").toAbsolutePath();
+
+    public final Path dir;
+    public final Path scenario;
+    public final Path argsLog;
+    public final Path proc;
+    public final Path power;
+    public final Map<String, String> scenarioKeys = new HashMap<>();
+    public final Map<String, String> config = new HashMap<>();
+    public final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    public StandIn(Path dir) {
+        this.dir = dir;
+        this.scenario = dir.resolve("scenario.sh");
+        this.argsLog = dir.resolve("args.log");
+        this.proc = dir.resolve("proc");
+        this.power = dir.resolve("power_supply");
+        try {
+            Files.createDirectories(proc);
+            Files.createDirectories(power);
+            Files.writeString(proc.resolve("loadavg"), "0.15 0.20 0.25 1/123 4567\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        config.put("binhost.update.emerge-command", SCRIPT + "," + scenario);
+        config.put("binhost.update.proc-dir", proc.toString());
+        config.put("binhost.update.power-supply-dir", power.toString());
+        scenarioKeys.put("ARGS_LOG", argsLog.toString());
+    }
+
+    /** PRETEND and MERGE fixtures by their number prefix ("030-"); null leaves one out. */
+    public StandIn fixtures(String pretend, String merge) {
+        if (pretend != null) {
+            scenarioKeys.put("PRETEND", Fixtures.DIR.resolve(Fixtures.entry(pretend).file()).toString());
+        }
+        if (merge != null) {
+            scenarioKeys.put("MERGE", Fixtures.DIR.resolve(Fixtures.entry(merge).file()).toString());
+        }
+        return this;
+    }
+
+    public UpdateConfig updateConfig() {
+        return new SmallRyeConfigBuilder().withMapping(UpdateConfig.class)
+                .withSources(new PropertiesConfigSource(config, "test", 500))
+                .withConverter(Duration.class, 100, DurationConverter::parseDuration).build()
+                .getConfigMapping(UpdateConfig.class);
+    }
+
+    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<ConfigRefresher> refresher) {
+        writeScenario();
+        return new UpdateRunner(updateConfig(), dir.resolve("state"), dir.resolve("log"),
+                new ProcessRunner(new JnrPosix(), Duration.ofSeconds(2), 65536), new JnrPosix(),
+                () -> preconditions, () -> refresher, Clock.systemUTC(), registry);
+    }
+
+    public UpdateRunner runner() {
+        return runner(List.of(), Optional.empty());
+    }
+
+    public void writeScenario() {
+        StringBuilder sb = new StringBuilder();
+        scenarioKeys.forEach((k, v) -> sb.append(k).append("='").append(v).append("'\n"));
+        try {
+            Files.writeString(scenario, sb);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Each line is one emerge call's arguments, as the stand-in saw them. */
+    public List<String> calls() {
+        try {
+            return Files.exists(argsLog) ? Files.readAllLines(argsLog) : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public double counter(String name, String tag, String value) {
+        var c = registry.find(name).tag(tag, value).counter();
+        return c == null ? 0 : c.count();
+    }
+}

@@ -1,0 +1,159 @@
+package dev.binhost.agent.emerge;
+
+import dev.binhost.agent.history.RunRecord;
+import dev.binhost.agent.posix.JnrPosix;
+import dev.binhost.agent.posix.Posix;
+import dev.binhost.agent.spi.UpdateTrigger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class UpdateLoopTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void trigger_manyConcurrentTriggers_giveExactlyOneRun() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        s.scenarioKeys.put("LINE_DELAY", "0.01");
+        UpdateRunner runner = s.runner();
+        UpdateLoop loop = new UpdateLoop(runner, new UpdateSchedule("0 30 3 * * ?", Duration.ZERO,
+                Duration.ofMinutes(10), true, Clock.systemUTC(), Optional.empty()));
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        List<UpdateTrigger.Result> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < 32; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                    for (int k = 0; k < 5; k++) {
+                        results.add(loop.request(UpdateRunner.Reason.TRIGGER, "admin").result());
+                        Thread.sleep(10);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        RunRecord r = loop.awaitLast(60, TimeUnit.SECONDS).orElseThrow();
+        assertEquals("success", r.outcome());
+        assertEquals(1, results.stream().filter(x -> x == UpdateTrigger.Result.QUEUED).count(), results.toString());
+        assertEquals(2, s.calls().size(), "one plan and one real emerge: " + s.calls());
+        assertEquals(1, runner.history().read().size());
+        loop.shutdown();
+    }
+
+    @Test
+    void schedule_lastRunBeforeAMissedSlot_catchUpDueAtOnce() {
+        Clock now = Clock.fixed(Instant.parse("2026-11-24T12:00:00Z"), ZoneOffset.UTC);
+        UpdateSchedule s = new UpdateSchedule("0 30 3 * * ?", Duration.ofMinutes(30), Duration.ofMinutes(10), true,
+                now, Optional.of(Instant.parse("2026-11-22T03:35:00Z")));
+        assertEquals(Optional.of(UpdateRunner.Reason.CATCH_UP), s.due());
+        s.ran(true, true);
+        assertTrue(s.due().isEmpty());
+        Instant next = s.nextDue();
+        assertTrue(!next.isBefore(Instant.parse("2026-11-25T03:30:00Z"))
+                && !next.isAfter(Instant.parse("2026-11-25T04:00:00Z")), next.toString());
+    }
+
+    @Test
+    void schedule_noMissedSlot_orCatchUpOff_waitsForTheNextCronTime() {
+        Clock now = Clock.fixed(Instant.parse("2026-11-24T12:00:00Z"), ZoneOffset.UTC);
+        assertTrue(new UpdateSchedule("0 30 3 * * ?", Duration.ZERO, Duration.ofMinutes(10), true, now,
+                Optional.of(Instant.parse("2026-11-24T03:31:00Z"))).due().isEmpty());
+        UpdateSchedule off = new UpdateSchedule("0 30 3 * * ?", Duration.ZERO, Duration.ofMinutes(10), false, now,
+                Optional.of(Instant.parse("2026-11-20T03:31:00Z")));
+        assertTrue(off.due().isEmpty());
+        assertEquals(Instant.parse("2026-11-25T03:30:00Z"), off.nextDue());
+    }
+
+    @Test
+    void schedule_blockedScheduledRun_retriedAsCatchUpAfterRetryInterval() {
+        Instant[] t = {Instant.parse("2026-11-25T03:30:00Z")};
+        Clock clock = new Clock() {
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            public Instant instant() {
+                return t[0];
+            }
+        };
+        UpdateSchedule s = new UpdateSchedule("0 30 3 * * ?", Duration.ZERO, Duration.ofMinutes(10), true, clock,
+                Optional.of(Instant.parse("2026-11-24T03:30:05Z")));
+        assertEquals(Optional.of(UpdateRunner.Reason.CATCH_UP), s.due(), "slot reached exactly now counts as missed");
+        s.ran(true, false);
+        assertTrue(s.due().isEmpty());
+        t[0] = t[0].plus(Duration.ofMinutes(10));
+        assertEquals(Optional.of(UpdateRunner.Reason.CATCH_UP), s.due());
+    }
+
+    @Test
+    void agentSigkilledMidRun_nextStartRecordsInterrupted_andResumesWithEmergeResume() throws Exception {
+        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), AgentRunMain.class.getName(), tmp.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.out").toFile()).start();
+        long emergePid;
+        try {
+            emergePid = UpdateRunnerTest.waitForMarkerPid(tmp.resolve("state/current-run.json"));
+            Path log;
+            try (var logs = Files.list(tmp.resolve("log"))) {
+                log = logs.filter(p -> p.toString().endsWith("-emerge.log")).findFirst().orElseThrow();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Ansi.strip(Files.readString(log)).contains(">>> Completed (3 of 11)")
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        } finally {
+            agent.destroyForcibly();
+            agent.waitFor();
+        }
+        Posix posix = new JnrPosix();
+        assertTrue(ProcessHandle.of(emergePid).map(ProcessHandle::isAlive).orElse(false),
+                "emerge runs in its own session and outlives the agent");
+        posix.kill((int) -emergePid, Posix.SIGKILL); // the machine going down takes it too
+        ProcessHandle.of(emergePid).ifPresent(h -> h.onExit().join());
+
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        s.scenarioKeys.put("RESUME", Fixtures.DIR.resolve(Fixtures.entry("023-").file()).toString());
+        s.config.put("binhost.update.resume-interrupted", "true");
+        UpdateRunner restarted = s.runner();
+        RunRecord interrupted = restarted.recoverInterrupted().orElseThrow();
+        assertEquals("interrupted", interrupted.outcome());
+        assertTrue(interrupted.message().contains("apply phase"), interrupted.message());
+        assertTrue(interrupted.message().matches(".*shows \\d+ of 11 packages merged.*"), interrupted.message());
+        assertEquals(11, interrupted.plan().binaries());
+        assertTrue(restarted.recoverInterrupted().isEmpty(), "recorded once");
+        RunRecord resumed = restarted.run(UpdateRunner.Reason.RESUME, "restart");
+        assertEquals("success", resumed.outcome(), resumed.message());
+        List<String> calls = s.calls();
+        assertEquals("--resume", calls.get(calls.size() - 1));
+        assertEquals(List.of("interrupted", "success"), restarted.history().read().stream().map(RunRecord::outcome)
+                .toList());
+    }
+}

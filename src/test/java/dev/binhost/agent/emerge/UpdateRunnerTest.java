@@ -1,0 +1,268 @@
+package dev.binhost.agent.emerge;
+
+import dev.binhost.agent.history.RunRecord;
+import dev.binhost.agent.spi.RunPrecondition;
+import dev.binhost.agent.spi.Verdict;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class UpdateRunnerTest {
+    private static final String SEED_ARGS = "--usepkg --update --deep --changed-use --with-bdeps y @world";
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void run_allBinarySlave_plansThenAppliesTheSeedCommand_andCountsElevenBinaries() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        UpdateRunner runner = s.runner();
+        RunRecord r = runner.run(UpdateRunner.Reason.TRIGGER, "test");
+        assertEquals("success", r.outcome(), r.message());
+        assertEquals(List.of(SEED_ARGS + " --pretend --verbose", SEED_ARGS), s.calls());
+        assertEquals(11, r.plan().binaries());
+        assertEquals(0, r.plan().compiled());
+        assertEquals(11, r.installedBinary());
+        assertEquals(0, r.installedCompiled());
+        assertTrue(Ansi.strip(Files.readString(Path.of(r.log()))).contains(">>> Completed (11 of 11)"));
+        assertEquals(1, s.counter("binhost.update.runs", "outcome", "success"));
+        assertEquals(11, s.counter("binhost.update.packages", "kind", "binary"));
+        assertTrue(s.registry.find("binhost.update.last.success").gauge().value() > 0);
+        assertEquals(List.of(r), runner.history().read());
+        assertFalse(Files.exists(tmp.resolve("state/current-run.json")), "marker removed after the run");
+    }
+
+    @Test
+    void run_mixedSlave_reportsThreeCompiledWithUseReasons_andSevenBinaries() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("030-", "035-");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("success", r.outcome(), r.message());
+        assertEquals(7, r.plan().binaries());
+        assertEquals(3, r.plan().compiled());
+        assertEquals(List.of("dev-libs/libdemo-1.2.3", "app-editors/demo-edit-0.9", "net-misc/demo-daemon-1.5"),
+                r.plan().compiledPackages().stream().map(RunRecord.Compiled::cpv).toList());
+        assertTrue(r.plan().compiledPackages().stream().allMatch(c -> c.reason().equals("use-differs")));
+        assertTrue(r.plan().compiledPackages().get(1).detail().contains("binary has X gtk"));
+        assertEquals(7, r.installedBinary());
+        assertEquals(3, r.installedCompiled());
+        assertEquals(3, s.counter("binhost.update.packages", "kind", "compiled"));
+    }
+
+    @Test
+    void run_nothingToDo_neverStartsTheRealEmerge() {
+        StandIn s = new StandIn(tmp).fixtures("022-", "024-");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("nothing-to-do", r.outcome());
+        assertEquals(1, s.calls().size());
+        assertEquals(0, s.registry.find("binhost.update.pending").gauge().value());
+    }
+
+    @Test
+    void run_chostSlaveWithBinariesOnlyRefuse_refusesNamingRuleAndAllElevenPackages() {
+        StandIn s = new StandIn(tmp).fixtures("039-", null);
+        s.config.put("binhost.update.binaries-only", "refuse");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("refused", r.outcome());
+        assertEquals("binaries-only", r.policy());
+        assertTrue(r.message().contains("11 package(s) would be compiled"), r.message());
+        assertTrue(r.message().contains("app-misc/demo-cli-2.0"), r.message());
+        assertTrue(r.plan().compiledPackages().stream().allMatch(c -> c.reason().equals("no-usable-binaries")));
+        assertEquals(1, s.calls().size(), "refused before the real emerge");
+        assertEquals(11, s.registry.find("binhost.update.pending").gauge().value());
+    }
+
+    @Test
+    void run_mixedWithMaxLocalBuildsTwo_refusedByThatRule() {
+        StandIn s = new StandIn(tmp).fixtures("030-", "035-");
+        s.config.put("binhost.update.max-local-builds", "2");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("refused", r.outcome());
+        assertEquals("max-local-builds", r.policy());
+        assertTrue(r.message().contains("net-misc/demo-daemon-1.5"), r.message());
+    }
+
+    @Test
+    void run_notifyOnlyWithExcludeAndUsepkgonly_passesTheOptionsAndInstallsNothing() {
+        StandIn s = new StandIn(tmp).fixtures("030-", "035-");
+        s.config.put("binhost.update.mode", "notify-only");
+        s.config.put("binhost.update.exclude", "app-editors/demo-edit,net-misc/demo-daemon");
+        s.config.put("binhost.update.binaries-only", "usepkgonly");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.TRIGGER, "admin");
+        assertEquals("planned", r.outcome());
+        assertEquals(List.of(SEED_ARGS + " --exclude app-editors/demo-edit --exclude net-misc/demo-daemon"
+                + " --usepkgonly --pretend --verbose"), s.calls());
+    }
+
+    @Test
+    void run_failingBuild_recordsFailedPackagePhaseAndExitCode() {
+        StandIn s = new StandIn(tmp).fixtures("041-", "043-");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("failed", r.outcome());
+        assertEquals("app-misc/demo-broken-1.0", r.failedPackage());
+        assertEquals("compile", r.failedPhase());
+        assertEquals(1, r.exitCode());
+        assertEquals(5, r.installedBinary());
+        assertEquals(1, s.counter("binhost.update.runs", "outcome", "failed"));
+    }
+
+    @Test
+    void run_hardBlockerInPlan_planFailedAndNoRealRun() {
+        StandIn s = new StandIn(tmp).fixtures("057-", "059-");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("plan-failed", r.outcome());
+        assertTrue(r.message().contains("exited 1"), r.message());
+        assertEquals(1, s.calls().size());
+    }
+
+    @Test
+    void run_emergeHangsPastDeadline_killedAndRecordedAsTimedOutWithThePackage() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("030-", "035-");
+        s.scenarioKeys.put("HANG_AFTER", "85");
+        s.config.put("binhost.update.run-deadline", "2s");
+        UpdateRunner runner = s.runner();
+        CompletableFuture<RunRecord> f = CompletableFuture.supplyAsync(() -> runner.run(UpdateRunner.Reason.SCHEDULE,
+                "schedule"));
+        long pid = waitForMarkerPid(tmp.resolve("state/current-run.json"));
+        RunRecord r = f.get();
+        assertEquals("timed-out", r.outcome());
+        assertEquals("dev-libs/libdemo-1.2.3", r.failedPackage(), r.message());
+        assertEquals(6, r.installedBinary());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "stand-in killed");
+    }
+
+    @Test
+    void run_emergeDiesHalfWay_failedWithItsExitCodeAndThePackageInProgress() {
+        StandIn s = new StandIn(tmp).fixtures("030-", "035-");
+        s.scenarioKeys.put("DIE_AFTER", "125");
+        s.scenarioKeys.put("DIE_RC", "137");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("failed", r.outcome());
+        assertEquals(137, r.exitCode());
+        assertEquals("app-editors/demo-edit-0.9", r.failedPackage(), r.message());
+        assertEquals(6, r.installedBinary());
+        assertEquals(1, r.installedCompiled());
+    }
+
+    @Test
+    void run_whileRunning_progressVisibleInCurrent() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        s.scenarioKeys.put("LINE_DELAY", "0.02");
+        UpdateRunner runner = s.runner();
+        CompletableFuture<RunRecord> f = CompletableFuture.supplyAsync(() -> runner.run(UpdateRunner.Reason.TRIGGER,
+                "t"));
+        EmergeProgress.Snapshot seen = null;
+        while (!f.isDone()) {
+            var c = runner.current();
+            if (c.isPresent() && c.get().phase().equals("apply") && c.get().progress().snapshot().index() > 2) {
+                seen = c.get().progress().snapshot();
+                break;
+            }
+            Thread.sleep(20);
+        }
+        assertNotNull(seen, "progress seen while emerge ran");
+        assertEquals(11, seen.total());
+        assertEquals("success", f.get().outcome());
+        assertTrue(runner.current().isEmpty());
+    }
+
+    @Test
+    void run_preconditionsBlock_eachBlockingOneNamed_andNoEmergeStarted() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        Path other = s.proc.resolve("4242");
+        Files.createDirectories(other);
+        Files.write(other.resolve("cmdline"), "/usr/bin/python3.12\0/usr/lib/python-exec/python3.12/emerge\0-uDN\0"
+                .getBytes());
+        Path bat = s.power.resolve("BAT0");
+        Files.createDirectories(bat);
+        Files.writeString(bat.resolve("type"), "Battery\n");
+        Path ac = s.power.resolve("AC");
+        Files.createDirectories(ac);
+        Files.writeString(ac.resolve("type"), "Mains\n");
+        Files.writeString(ac.resolve("online"), "0\n");
+        Files.writeString(s.proc.resolve("loadavg"), "7.50 3.00 1.00 2/300 999\n");
+        s.config.put("binhost.update.max-load", "4");
+        RunPrecondition masterDown = new RunPrecondition() {
+            public String name() {
+                return "master-up";
+            }
+
+            public Verdict check() {
+                return Verdict.no("master is DOWN");
+            }
+        };
+        RunRecord r = s.runner(List.of(masterDown), Optional.empty()).run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("skipped", r.outcome());
+        assertEquals(List.of("master-up", "no-other-emerge", "power", "load"), r.preconditions().stream()
+                .filter(c -> !c.ok()).map(RunRecord.Check::name).toList());
+        assertTrue(r.message().contains("pid 4242"), r.message());
+        assertTrue(s.calls().isEmpty());
+        assertNull(r.plan());
+    }
+
+    @Test
+    void run_onBatteryBinariesOnly_addsUsepkgonly_andConfigRefresherBlocksWhenPullFails() {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        s.config.put("binhost.update.on-battery", "binaries-only");
+        try {
+            Path bat = s.power.resolve("BAT1");
+            Files.createDirectories(bat);
+            Files.writeString(bat.resolve("type"), "Battery\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        RunRecord ok = s.runner(List.of(), Optional.of(() -> Verdict.ok("pulled"))).run(UpdateRunner.Reason.TRIGGER,
+                "t");
+        assertEquals("success", ok.outcome(), ok.message());
+        assertTrue(s.calls().get(0).endsWith("--usepkgonly --pretend --verbose"), s.calls().get(0));
+        RunRecord blocked = s.runner(List.of(), Optional.of(() -> Verdict.no("rsync exited 10")))
+                .run(UpdateRunner.Reason.TRIGGER, "t");
+        assertEquals("skipped", blocked.outcome());
+        assertTrue(blocked.message().contains("config-pulled (rsync exited 10)"), blocked.message());
+    }
+
+    @Test
+    void run_notifyOnFailure_commandGetsTheSummaryJsonOnStdin() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("041-", "043-");
+        Path out = tmp.resolve("notified.json");
+        s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat > " + out);
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        String json = Files.readString(out);
+        assertTrue(json.contains("\"outcome\":\"failed\""), json);
+        assertTrue(json.contains("\"failedPackage\":\"app-misc/demo-broken-1.0\""), json);
+        assertTrue(json.contains(r.id()));
+    }
+
+    @Test
+    void run_notifyOnFailure_notRunAfterSuccess() {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        Path out = tmp.resolve("notified.json");
+        s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat > " + out);
+        assertEquals("success", s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule").outcome());
+        assertFalse(Files.exists(out));
+    }
+
+    static long waitForMarkerPid(Path marker) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            if (Files.exists(marker)) {
+                String m = Files.readString(marker);
+                var matcher = java.util.regex.Pattern.compile("\"emergePid\":(\\d+)").matcher(m);
+                if (matcher.find()) {
+                    return Long.parseLong(matcher.group(1));
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no emerge pid in " + marker);
+    }
+}

@@ -1,0 +1,5 @@
+# Stand-in scenario for the demo and the Quarkus tests (paths relative to the repository root): the mixed
+# slave's real outputs, 7 binary packages and 3 compiled because this slave's USE differs from the master's.
+PRETEND=src/test/resources/fixtures/emerge/030-slave-mixed-pretend-verbose.color.rc0.txt
+MERGE=src/test/resources/fixtures/emerge/035-slave-mixed-merge.color.rc0.txt
+LINE_DELAY=0.02

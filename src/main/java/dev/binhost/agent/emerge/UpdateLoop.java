@@ -27,6 +27,7 @@ public final class UpdateLoop {
     private boolean queued;
     private boolean running;
     private Future<RunRecord> last;
+    private volatile boolean resumeOwed;
 
     public UpdateLoop(UpdateRunner runner, UpdateSchedule schedule) {
         this.runner = runner;
@@ -59,6 +60,11 @@ public final class UpdateLoop {
         }
         try {
             RunRecord r = runner.run(reason, requestedBy);
+            if (reason == UpdateRunner.Reason.RESUME && "skipped".equals(r.outcome())) {
+                // At start-up the resume is asked for before the first master probe; keep it owed until a tick
+                // finds the preconditions met, as a blocked catch-up is.
+                resumeOwed = true;
+            }
             boolean scheduled = reason == UpdateRunner.Reason.SCHEDULE || reason == UpdateRunner.Reason.CATCH_UP;
             schedule.ran(scheduled, !"skipped".equals(r.outcome()));
             return r;
@@ -74,6 +80,11 @@ public final class UpdateLoop {
 
     /** The scheduler's tick: queues a run when the schedule says one is due. */
     public void tick() {
+        if (resumeOwed) {
+            resumeOwed = false;
+            request(UpdateRunner.Reason.RESUME, "restart (retry)");
+            return;
+        }
         schedule.due().ifPresent(reason -> request(reason, "schedule"));
     }
 

@@ -381,8 +381,8 @@ public class UpdateRunner {
             Instant ended = clock.instant();
             RunRecord r = record(ended.toString(), outcomeName, message);
             try {
-                // a catch-up retried every few minutes while the master is down would flood the history
-                if (!(outcomeName.equals("skipped") && reason == Reason.CATCH_UP)) {
+                // a catch-up or resume retried every few minutes while the master is down would flood the history
+                if (!(outcomeName.equals("skipped") && (reason == Reason.CATCH_UP || reason == Reason.RESUME))) {
                     history.append(r);
                 }
                 Files.deleteIfExists(markerFile());

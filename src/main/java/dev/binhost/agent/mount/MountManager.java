@@ -224,6 +224,11 @@ public class MountManager {
         }
         Optional<String> emerge = guard.emergeRunning();
         if (emerge.isPresent()) {
+            if (s.releasePending() && s.detail().contains("; release deferred: ")) {
+                // Already deferred and said so: each watch round comes back here while emerge runs (hours), so
+                // neither log nor count again, and keep the detail as it is instead of nesting it once a second.
+                return s;
+            }
             count("umount", "deferred");
             Log.infof("Release of %s (%s) deferred: %s", name, why, emerge.get());
             return put(name, s.pending(true, why + "; release deferred: " + emerge.get()));

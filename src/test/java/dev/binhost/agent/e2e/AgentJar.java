@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * sources, once per test JVM.
  */
 final class AgentJar {
-    private static final Path BASE = Path.of(System.getProperty("user.dir"));
+    static final Path BASE = Path.of(System.getProperty("user.dir"));
     private static final Path JAR = BASE.resolve("target/quarkus-app/quarkus-run.jar");
     private static final Path APP = BASE.resolve("target/quarkus-app/app");
     private static Path built;

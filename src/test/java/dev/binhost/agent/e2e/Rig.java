@@ -3,8 +3,12 @@ package dev.binhost.agent.e2e;
 import dev.binhost.agent.testing.Sh;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -119,8 +123,49 @@ final class Rig implements AutoCloseable {
         Sh.run("ip -n " + masterNs + " link set " + masterIf + " up");
     }
 
+    /** PIDs of processes whose command line contains {@code word} and names a path under this rig's root. */
+    List<Long> processesNaming(String word) {
+        List<Long> pids = new ArrayList<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString()
+                .matches("\\d+"))) {
+            for (Path dir : dirs) {
+                try {
+                    String cmdline = Files.readString(dir.resolve("cmdline")).replace('\0', ' ');
+                    if (cmdline.contains(word) && cmdline.contains(root.toString())) {
+                        pids.add(Long.parseLong(dir.getFileName().toString()));
+                    }
+                } catch (IOException gone) {
+                    // the process ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return pids;
+    }
+
+    /** The FUSE daemon serving the master's export to the slave, as the agent's mount started it. */
+    long exportServer() {
+        List<Long> pids = processesNaming("bindfs");
+        if (pids.size() != 1) {
+            throw new AssertionError("expected one bindfs serving " + masterPkgdir + ", found " + pids);
+        }
+        return pids.get(0);
+    }
+
+    static void signal(long pid, String signal) throws IOException, InterruptedException {
+        Sh.run("kill -" + signal + " " + pid);
+    }
+
     @Override
     public void close() throws InterruptedException {
+        // A frozen bindfs never exits on its own: thaw and kill what serves this rig's files, by PID.
+        for (long pid : processesNaming("bindfs")) {
+            Sh.quietly("kill -CONT " + pid + "; kill -KILL " + pid);
+        }
+        for (long pid : processesNaming("emerge-standin")) {
+            Sh.quietly("kill -KILL " + pid);
+        }
         stopMaster();
         // Deleting a namespace deletes its end of the veth pair, and with it the other end.
         Sh.quietly("ip netns del " + masterNs);

@@ -62,8 +62,64 @@ final class SlaveAgent implements AutoCloseable {
         return c;
     }
 
+    /**
+     * The keys of a whole slave on top of {@link #baseConfig}: the master's PKGDIR export mounted with bindfs (the
+     * NFS stand-in) when the master is UP, and update runs with the stand-in emerge replaying {@code pretend} and
+     * {@code merge} fixtures (a line every {@code lineDelay} seconds), a nightly cron and catch-up.
+     */
+    static Map<String, String> slaveConfig(Rig rig, String pretend, String merge, String lineDelay)
+            throws IOException {
+        Map<String, String> c = baseConfig(rig);
+        Path slave = rig.root.resolve("slave");
+        Files.createDirectories(slave.resolve("var/cache/binpkgs"));
+        Files.createDirectories(slave.resolve("etc/portage"));
+        Files.createDirectories(slave.resolve("sys/class/power_supply"));
+        MasterTree.writeSlave(slave.resolve("etc/portage"));
+        c.put("binhost.mount.mounts.packages.target", slave.resolve("var/cache/binpkgs").toString());
+        c.put("binhost.mount.mounts.packages.source", rig.masterPkgdir.toString());
+        c.put("binhost.mount.mounts.packages.type", "fuse.bindfs");
+        c.put("binhost.mount.mounts.packages.options", "ro");
+        c.put("binhost.mount.probe-interval", "1s");
+        c.put("binhost.mount.probe-timeout", "500ms");
+        c.put("binhost.mount.retry-interval", "2s");
+        c.put("binhost.mount.command-timeout", "10s");
+        c.put("binhost.mount.make-conf", slave.resolve("etc/portage/make.conf").toString());
+        Path scenario = slave.resolve("emerge-scenario.sh");
+        Path fixtures = AgentJar.BASE.resolve("src/test/resources/fixtures/emerge");
+        Files.writeString(scenario, "PRETEND=" + fixtures.resolve(pretend) + "\nMERGE=" + fixtures.resolve(merge)
+                + "\nLINE_DELAY=" + lineDelay + "\nARGS_LOG=" + emergeCalls(rig) + "\n");
+        c.put("binhost.update.emerge-command",
+                AgentJar.BASE.resolve("src/test/resources/standin/emerge-standin.sh") + "," + scenario);
+        c.put("binhost.update.cron", "0 30 3 * * ?");
+        c.put("binhost.update.random-delay", "0s");
+        c.put("binhost.update.retry-interval", "2s");
+        c.put("binhost.update.power-supply-dir", slave.resolve("sys/class/power_supply").toString());
+        return c;
+    }
+
+    /** Where the stand-in emerge writes the arguments of each call, one line per call. */
+    static Path emergeCalls(Rig rig) {
+        return rig.root.resolve("slave/emerge-calls.log");
+    }
+
+    /** Marks the nightly run as missed: the last run was yesterday, so catch-up owes one at start. */
+    static void lastRunYesterday(Map<String, String> config) throws IOException {
+        Path state = Path.of(config.get("binhost.agent.state-dir"));
+        Files.createDirectories(state);
+        Files.writeString(state.resolve("last-run"), java.time.Instant.now().minus(Duration.ofDays(1)) + "\n");
+    }
+
     /** Writes the config file and starts the agent; {@code jvmOptions} go before {@code -jar}. */
     static SlaveAgent start(Rig rig, Map<String, String> config, List<String> jvmOptions)
+            throws IOException {
+        return start(rig, config, jvmOptions, null);
+    }
+
+    /**
+     * Like {@link #start(Rig, Map, List)}; {@code mountSetup}, when given, is a shell line run inside the agent's
+     * new mount namespace before the JVM replaces the shell (e.g. a tiny tmpfs on the state directory).
+     */
+    static SlaveAgent start(Rig rig, Map<String, String> config, List<String> jvmOptions, String mountSetup)
             throws IOException {
         Path etc = rig.root.resolve("slave/etc/binhost-agent");
         Files.createDirectories(etc);
@@ -77,7 +133,12 @@ final class SlaveAgent implements AutoCloseable {
         Files.createDirectories(logDir);
         Path output = rig.root.resolve("slave/agent-" + System.nanoTime() + ".out");
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", rig.slaveNs,
-                "unshare", "-m", "--propagation", "private", AgentJar.java()));
+                "unshare", "-m", "--propagation", "private"));
+        if (mountSetup != null) {
+            // exec keeps the PID: the Process is still the agent's JVM.
+            argv.addAll(List.of("sh", "-c", mountSetup + " && exec \"$@\"", "agent"));
+        }
+        argv.add(AgentJar.java());
         argv.addAll(jvmOptions);
         argv.addAll(List.of("-jar", AgentJar.ensureBuilt().toString()));
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile());
@@ -140,6 +201,31 @@ final class SlaveAgent implements AutoCloseable {
             sum = Double.isNaN(sum) ? v : sum + v;
         }
         return sum;
+    }
+
+    /** A path as the agent sees it, through its mount namespace (/proc/PID/root). */
+    Path seen(Path path) {
+        return Path.of("/proc/" + pid() + "/root").resolve(path.toString().substring(1));
+    }
+
+    /** The agent's mount table, read from the host (never blocks on a frozen FUSE server). */
+    String mountinfo() throws IOException {
+        return Files.readString(Path.of("/proc/" + pid() + "/mountinfo"));
+    }
+
+    /** The run history as the agent sees it, one JSON object per record. */
+    List<JsonNode> history() throws IOException {
+        Path file = seen(stateDir.resolve("history.jsonl"));
+        List<JsonNode> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(file)) {
+            if (!line.isBlank()) {
+                out.add(JSON.readTree(line));
+            }
+        }
+        return out;
     }
 
     /** Resident set size of the agent's JVM in KiB, from /proc/PID/status. */

@@ -1,0 +1,215 @@
+package dev.binhost.agent.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.binhost.agent.testing.Sh;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A whole slave: the built agent mounts the master's PKGDIR export (bindfs standing in for NFS) in its own mount
+ * namespace when the master is UP, and runs updates with the stand-in emerge replaying real output. Faults: the
+ * master away at start, the export frozen like a dead NFS server, the agent SIGKILLed mid-run.
+ */
+@Tag("e2e")
+class SlaveE2ETest {
+    /** The mixed slave's real outputs: 7 packages from the master as binaries, 3 compiled here. */
+    static final String PRETEND = "030-slave-mixed-pretend-verbose.color.rc0.txt";
+    static final String MERGE = "035-slave-mixed-merge.color.rc0.txt";
+
+    @TempDir
+    Path tmp;
+    private Rig rig;
+    private SlaveAgent agent;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        assumeTrue(Sh.root(), "needs root for network and mount namespaces (CI runs as root)");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/bindfs")), "bindfs is not installed (apt-get install bindfs)");
+        rig = new Rig(tmp);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    private SlaveAgent start(Map<String, String> config) throws IOException, InterruptedException {
+        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
+        agent.awaitHttp(Duration.ofSeconds(60));
+        return agent;
+    }
+
+    private Path target() {
+        return rig.root.resolve("slave/var/cache/binpkgs");
+    }
+
+    private boolean mounted() throws IOException {
+        return agent.mountinfo().lines().anyMatch(l -> l.contains(" " + target() + " ")
+                && l.contains(" - fuse " + rig.masterPkgdir + " "));
+    }
+
+    private JsonNode awaitRun(String reason, String outcome, Duration timeout) throws Exception {
+        JsonNode[] found = new JsonNode[1];
+        agent.await(timeout, E2e.quiet(() -> {
+            for (JsonNode r : agent.history()) {
+                if (reason.equals(r.path("reason").asText()) && outcome.equals(r.path("outcome").asText())) {
+                    found[0] = r;
+                    return true;
+                }
+            }
+            return false;
+        }), "a " + reason + " run ending " + outcome + " in the history");
+        return found[0];
+    }
+
+    private static void assertMixedCounts(JsonNode run) {
+        assertEquals(7, run.path("installedBinary").asInt(), run.toString());
+        assertEquals(3, run.path("installedCompiled").asInt(), run.toString());
+        assertEquals(7, run.path("plan").path("binaries").asInt(), run.toString());
+        assertEquals(3, run.path("plan").path("compiled").asInt(), run.toString());
+    }
+
+    @Test
+    void masterDownAtStart_liveNotReadyWithReasons_thenMasterUp_mountsAndCatchesUpTheMissedRun() throws Exception {
+        Map<String, String> config = SlaveAgent.slaveConfig(rig, PRETEND, MERGE, "0");
+        SlaveAgent.lastRunYesterday(config);
+        start(config);
+        agent.await(Duration.ofSeconds(10), E2e.quiet(() -> agent.get("/q/health/started").status() == 200),
+                "the first probe round");
+
+        SlaveAgent.Answer ready = agent.get("/q/health/ready");
+        assertEquals(503, ready.status(), ready.body());
+        assertTrue(SlaveAgent.data(ready.check("master"), "reason").contains("connection refused"), ready.body());
+        assertEquals("DOWN", ready.check("mounts").path("status").asText(), ready.body());
+        assertEquals(200, agent.get("/q/health/live").status());
+        assertTrue(!mounted(), "nothing mounted while the master is down:\n" + agent.mountinfo());
+        assertTrue(agent.history().isEmpty(), "a blocked catch-up is not written to the history");
+
+        rig.startMaster();
+        long t0 = System.nanoTime();
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness (master and mount) after the master came up");
+        E2e.figure("time to ready (master UP and export mounted) after master up",
+                Duration.ofNanos(System.nanoTime() - t0));
+        assertTrue(mounted(), agent.mountinfo());
+        assertTrue(Files.exists(agent.seen(target().resolve("Packages"))),
+                "the master's Packages index is visible through the slave's mount");
+
+        // The update schedule ticks every 15 s; the owed run goes through on the first tick with the master UP.
+        JsonNode run = awaitRun("catch-up", "success", Duration.ofSeconds(40));
+        assertMixedCounts(run);
+        String metrics = agent.get("/q/metrics").body();
+        assertEquals(1.0, SlaveAgent.metric(metrics, "binhost_update_runs_total{outcome=\"success\"}"), metrics);
+        assertEquals(7.0, SlaveAgent.metric(metrics, "binhost_update_packages_total{kind=\"binary\"}"), metrics);
+        assertEquals(3.0, SlaveAgent.metric(metrics, "binhost_update_packages_total{kind=\"compiled\"}"), metrics);
+        assertEquals(1.0, SlaveAgent.metric(metrics, "binhost_mount_up{mount=\"packages\"}"), metrics);
+        List<String> calls = Files.readAllLines(SlaveAgent.emergeCalls(rig));
+        assertEquals(2, calls.size(), "one plan, one merge: " + calls);
+        assertTrue(calls.get(0).contains("--pretend") && !calls.get(1).contains("--pretend"), calls.toString());
+    }
+
+    @Test
+    void exportFreezes_duringEmergeAndIdle_liveStaysUp_readyGoesDown_andRecoversAfterThaw() throws Exception {
+        Map<String, String> config = SlaveAgent.slaveConfig(rig, PRETEND, MERGE, "0.05");
+        SlaveAgent.lastRunYesterday(config);
+        rig.startMaster();
+        start(config);
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness with the master up");
+
+        // During emerge: wait for the merge call, then freeze the export like a dead NFS server.
+        agent.await(Duration.ofSeconds(40), E2e.quiet(() -> Files.exists(SlaveAgent.emergeCalls(rig))
+                && Files.readAllLines(SlaveAgent.emergeCalls(rig)).size() == 2), "the merge to start");
+        long server = rig.exportServer();
+        Rig.signal(server, "STOP");
+        long t0 = System.nanoTime();
+        agent.await(Duration.ofSeconds(10), E2e.quiet(() -> agent.get("/q/health/ready").status() == 503),
+                "readiness DOWN with the export frozen during emerge");
+        E2e.figure("time to not-ready after export freeze (during emerge)", Duration.ofNanos(System.nanoTime() - t0));
+        SlaveAgent.Answer ready = agent.get("/q/health/ready");
+        assertEquals("DOWN", ready.check("mounts").path("status").asText(), ready.body());
+        assertEquals("UP", ready.check("master").path("status").asText(), "the master itself still answers");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(200, agent.get("/q/health/live").status(), "no agent loop blocks on the frozen export");
+            Thread.sleep(500);
+        }
+        assertTrue(mounted(), "never unmounted from under a running emerge:\n" + agent.mountinfo());
+        Rig.signal(server, "CONT");
+        // The stale mount is released only once emerge has finished, then mounted afresh.
+        assertMixedCounts(awaitRun("catch-up", "success", Duration.ofSeconds(60)));
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness after the export thawed and the run ended");
+        assertTrue(agent.lines("Release of packages .* deferred") <= 1,
+                "the deferred release is logged once, not every round:\n" + agent.log());
+
+        // Idle: freeze again with no emerge running.
+        server = rig.exportServer();
+        Rig.signal(server, "STOP");
+        t0 = System.nanoTime();
+        agent.await(Duration.ofSeconds(10), E2e.quiet(() -> agent.get("/q/health/ready").status() == 503),
+                "readiness DOWN with the export frozen while idle");
+        E2e.figure("time to not-ready after export freeze (idle)", Duration.ofNanos(System.nanoTime() - t0));
+        assertEquals(200, agent.get("/q/health/live").status());
+        Thread.sleep(1500);
+        assertEquals(200, agent.get("/q/health/live").status());
+        Rig.signal(server, "CONT");
+        t0 = System.nanoTime();
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200 && mounted()),
+                "readiness and the mount back after the export thawed");
+        E2e.figure("time to ready after export thaw (idle)", Duration.ofNanos(System.nanoTime() - t0));
+        assertTrue(agent.metric("binhost_mount_operations_total") <= 12,
+                "a few mount/release operations, no storm: " + agent.get("/q/metrics").body());
+    }
+
+    @Test
+    void agentSigkilledDuringARun_restart_keepsHistory_recordsTheInterruptedRun_andResumesIt() throws Exception {
+        Map<String, String> config = SlaveAgent.slaveConfig(rig, PRETEND, MERGE, "0.05");
+        config.put("binhost.update.resume-interrupted", "true");
+        SlaveAgent.lastRunYesterday(config);
+        rig.startMaster();
+        start(config);
+        agent.await(Duration.ofSeconds(40), E2e.quiet(() -> Files.exists(SlaveAgent.emergeCalls(rig))
+                && Files.readAllLines(SlaveAgent.emergeCalls(rig)).size() == 2), "the merge to start");
+        Thread.sleep(500);
+        Path historyFile = Path.of(config.get("binhost.agent.state-dir")).resolve("history.jsonl");
+        String before = Files.exists(historyFile) ? Files.readString(historyFile) : "";
+        agent.kill();
+        // The emerge runs in a session of its own and outlives the agent, as on a real slave; let it finish.
+        assertTrue(!rig.processesNaming("emerge-standin").isEmpty(), "emerge survives the agent's SIGKILL");
+        for (int i = 0; i < 300 && !rig.processesNaming("emerge-standin").isEmpty(); i++) {
+            Thread.sleep(100);
+        }
+        assertTrue(rig.processesNaming("emerge-standin").isEmpty(), "the orphaned emerge finished");
+
+        agent = null;
+        start(config);
+        JsonNode interrupted = awaitRun("catch-up", "interrupted", Duration.ofSeconds(20));
+        assertTrue(interrupted.path("message").asText().contains("the agent stopped during the apply phase"),
+                interrupted.toString());
+        JsonNode resumed = awaitRun("resume", "success", Duration.ofSeconds(60));
+        assertTrue(Files.readString(historyFile).startsWith(before), "earlier history intact");
+        List<String> calls = Files.readAllLines(SlaveAgent.emergeCalls(rig));
+        assertTrue(calls.get(calls.size() - 1).contains("--resume"), calls.toString());
+        assertEquals("success", resumed.path("outcome").asText());
+        assertEquals(1.0, agent.metric("binhost_update_runs_total{outcome=\"interrupted\"}"));
+    }
+}

@@ -18,7 +18,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,6 +30,7 @@ import java.util.Optional;
 public final class ConfigPull {
     private static final String BACKUP_TREE = "tree";
     private static final String BACKUP_STAMP = "taken-at";
+    private static final String OVER_MAX_SIZE = " is over max-size";
 
     /** Where the master's rsync daemon serves its /etc/portage. */
     public record Source(String host, int port, String module) {
@@ -107,15 +107,7 @@ public final class ConfigPull {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot prepare staging dir " + staging + ": " + e.getMessage());
         }
-        List<String> oversize = Collections.synchronizedList(new ArrayList<>());
-        Command rsync = Command.of("rsync", rsyncArgv())
-                .deadline(config.deadline())
-                .onLine(line -> {
-                    if (line.endsWith(" is over max-size")) {
-                        oversize.add(line.substring(0, line.length() - " is over max-size".length()));
-                    }
-                })
-                .build();
+        Command rsync = Command.of("rsync", rsyncArgv()).deadline(config.deadline()).build();
         CommandResult ran;
         try {
             ran = runner.run(rsync);
@@ -132,6 +124,9 @@ public final class ConfigPull {
                     "rsync from " + source.url() + " exited " + ran.exitCode() + ": " + reason(ran.outputTail())
                             + "; live tree untouched");
         }
+        // Without -v rsync prints only skips and errors, so the bounded tail holds every skip line.
+        List<String> oversize = ran.outputTail().lines().filter(l -> l.endsWith(OVER_MAX_SIZE))
+                .map(l -> l.substring(0, l.length() - OVER_MAX_SIZE.length())).toList();
         if (!oversize.isEmpty()) {
             return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
                     "refused: the master's " + oversize + " exceed binhost.sync.max-file-size ("
@@ -150,7 +145,7 @@ public final class ConfigPull {
                 return result(PullResult.Outcome.UNCHANGED, start, t0, Changes.NONE, "live tree matches the master");
             }
             Path next = takeBackup(current);
-            plan.apply(staging, live, current.staleTemps());
+            plan.apply(staging, live, current.staleTemps(), this::flush);
             rotateBackup(next);
             Log.infof("Config pull from %s: %s", source.url(), plan.changes().describe(50));
             return result(PullResult.Outcome.APPLIED, start, t0, plan.changes(),
@@ -198,7 +193,7 @@ public final class ConfigPull {
                 return new RollbackResult(true, Changes.NONE, takenAt, "live tree already matches the backup");
             }
             Path next = takeBackup(current);
-            plan.apply(tree, live, current.staleTemps());
+            plan.apply(tree, live, current.staleTemps(), this::flush);
             rotateBackup(next);
             Log.infof("Config rolled back to the set backed up at %s: %s", takenAt.map(Instant::toString)
                     .orElse("?"), plan.changes().describe(50));
@@ -261,6 +256,23 @@ public final class ConfigPull {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /**
+     * One syncfs(2) of the live tree's filesystem (coreutils {@code sync -f}) instead of an fsync per file:
+     * a first pull writes hundreds of files, and per-file fsyncs cost seconds.
+     */
+    private void flush() throws IOException {
+        try {
+            CommandResult r = runner.run(Command.of("sync", "sync", "-f", live.toString())
+                    .deadline(config.deadline()).build());
+            if (!r.succeeded()) {
+                throw new IOException("sync -f " + live + ": " + r.summary() + ": " + r.lastLine());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while flushing " + live, e);
+        }
     }
 
     /** rsync's own complaint ("rsync: failed to connect …", "@ERROR: Unknown module …"), else its last line. */

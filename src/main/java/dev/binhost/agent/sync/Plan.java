@@ -1,14 +1,11 @@
 package dev.binhost.agent.sync;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -93,8 +90,18 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
         return new Plan(createDirs, add, change, remove, removeDirs);
     }
 
-    /** Applies the plan: each file is written to a hidden temp file beside its target, synced, then renamed. */
-    void apply(Path sourceRoot, Path liveRoot, List<Path> staleTemps) throws IOException {
+    /** Makes written temp files durable before they are renamed into place. */
+    interface Flush {
+        void flush() throws IOException;
+    }
+
+    /**
+     * Applies the plan in three phases: every new file is written to a hidden temp file beside its target;
+     * one flush makes them durable; then each is renamed over its target. A failure before the renames
+     * leaves the live tree as it was (stale temps are removed by the next apply), and the renames run back to
+     * back, so portage sees the old set or the new one for all but a moment.
+     */
+    void apply(Path sourceRoot, Path liveRoot, List<Path> staleTemps, Flush flush) throws IOException {
         for (Path stale : staleTemps) {
             Files.deleteIfExists(stale);
         }
@@ -103,10 +110,23 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
             Files.createDirectories(target);
             Files.setPosixFilePermissions(target, Tree.DIR_MODE);
         }
-        for (List<String> files : List.of(add, change)) {
-            for (String file : files) {
-                install(sourceRoot.resolve(file), liveRoot.resolve(file));
+        List<String> install = new ArrayList<>(add);
+        install.addAll(change);
+        List<Path> temps = new ArrayList<>();
+        try {
+            for (String file : install) {
+                temps.add(writeTemp(sourceRoot.resolve(file), liveRoot.resolve(file)));
             }
+            flush.flush();
+        } catch (IOException e) {
+            for (Path temp : temps) {
+                Files.deleteIfExists(temp);
+            }
+            throw e;
+        }
+        for (int i = 0; i < install.size(); i++) {
+            Files.move(temps.get(i), liveRoot.resolve(install.get(i)), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
         }
         for (String file : remove) {
             Files.deleteIfExists(liveRoot.resolve(file));
@@ -120,22 +140,10 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
         }
     }
 
-    static void install(Path source, Path target) throws IOException {
+    private static Path writeTemp(Path source, Path target) throws IOException {
         Path temp = target.resolveSibling("." + target.getFileName() + Tree.TEMP_SUFFIX);
         Files.copy(source, temp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
         Files.setPosixFilePermissions(temp, Tree.FILE_MODE);
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (NoSuchFileException ignored) {
-                // already gone
-            }
-            throw e;
-        }
+        return temp;
     }
 }

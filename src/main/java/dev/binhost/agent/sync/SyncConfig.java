@@ -94,9 +94,6 @@ public interface SyncConfig extends Checked {
     @Override
     default List<String> problems() {
         List<String> p = new ArrayList<>();
-        if (!portageDir().isAbsolute()) {
-            p.add("binhost.sync.portage-dir: must be an absolute path, was " + portageDir());
-        }
         stagingDir().ifPresent(s -> {
             if (s.toAbsolutePath().normalize().startsWith(portageDir().toAbsolutePath().normalize())) {
                 p.add("binhost.sync.staging-dir: must not lie inside binhost.sync.portage-dir (" + portageDir()

@@ -39,6 +39,7 @@ public class ProcessRunner {
     private final Duration killGrace;
     private final int tailBytes;
 
+    @jakarta.inject.Inject
     public ProcessRunner(Posix posix, ProcessRunnerConfig config) {
         this(posix, config.killGrace(), config.tailBytes());
     }

@@ -32,7 +32,8 @@ class HealthAndMetricsTest {
     @Order(1)
     void ready_whenMastersRsyncDaemonAnswers_isUpAndNamesTheGreeting() {
         assertEquals(MasterState.Status.UP, watch.probeNow().status());
-        given().get("/q/health/ready").then().statusCode(200)
+        // Overall readiness also needs mounts and a fresh config, which this test does not provide.
+        given().get("/q/health/ready").then()
                 .body("checks.find { it.name == 'master' }.status", equalTo("UP"))
                 .body("checks.find { it.name == 'master' }.data.reason", startsWith("all probes answered: rsync: @RSYNCD:"));
         given().get("/q/health/started").then().statusCode(200)

@@ -1,0 +1,297 @@
+package dev.binhost.agent.sync;
+
+import dev.binhost.agent.process.Command;
+import dev.binhost.agent.process.CommandResult;
+import dev.binhost.agent.process.ProcessRunner;
+import io.quarkus.logging.Log;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One config pull, start to end: a single rsync call mirrors the master's managed files into the staging dir,
+ * the staged tree is checked, the previous managed set is backed up, and changed files are renamed into the
+ * live tree one by one. Anything that fails before the first rename leaves the live tree untouched.
+ * Not thread-safe: {@link ConfigSync} runs one pull at a time.
+ */
+public final class ConfigPull {
+    private static final String BACKUP_TREE = "tree";
+    private static final String BACKUP_STAMP = "taken-at";
+    private static final String OVER_MAX_SIZE = " is over max-size";
+
+    /** Where the master's rsync daemon serves its /etc/portage. */
+    public record Source(String host, int port, String module) {
+        /** rsync:// URL of the module's root; IPv6 addresses in brackets. */
+        public String url() {
+            String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+            return "rsync://" + h + ":" + port + "/" + module + "/";
+        }
+    }
+
+    private final SyncConfig config;
+    private final Source source;
+    private final Path live;
+    private final Path staging;
+    private final Path backup;
+    private final ProcessRunner runner;
+    private final Clock clock;
+
+    public ConfigPull(SyncConfig config, Source source, Path stateDir, ProcessRunner runner, Clock clock) {
+        this.config = config;
+        this.source = source;
+        this.live = config.portageDir().toAbsolutePath().normalize();
+        this.staging = config.stagingDir().orElseGet(() -> defaultStaging(live)).toAbsolutePath().normalize();
+        this.backup = config.backupDir().orElseGet(() -> stateDir.resolve("config-backup")).toAbsolutePath()
+                .normalize();
+        this.runner = runner;
+        this.clock = clock;
+    }
+
+    /** A hidden sibling of the portage dir: same filesystem, and not a directory portage reads. */
+    static Path defaultStaging(Path portageDir) {
+        Path parent = portageDir.getParent() == null ? Path.of("/") : portageDir.getParent();
+        return parent.resolve("." + portageDir.getFileName() + ".binhost-staging");
+    }
+
+    public Path liveDir() {
+        return live;
+    }
+
+    public Path stagingDir() {
+        return staging;
+    }
+
+    public Path backupDir() {
+        return backup;
+    }
+
+    /** The rsync argv of a pull: the seed's three calls as one filter list, bounded connect and I/O. */
+    List<String> rsyncArgv() {
+        List<String> argv = new ArrayList<>(config.rsyncCommand());
+        // -r without -l/-D: symlinks, devices and specials on the master are skipped, never created.
+        // -t keeps the master's mtimes in staging so a no-change re-pull only compares; -p with --chmod gives
+        // every staged file 0644 and every directory 0755, whatever modes (setuid included) the master has.
+        argv.addAll(List.of("-rtp", "--chmod=D755,F644", "--delete", "--delete-excluded",
+                "--contimeout=" + Math.max(1, config.connectTimeout().toSeconds()),
+                "--timeout=" + Math.max(1, config.ioTimeout().toSeconds()),
+                // A file over the limit is skipped by rsync and named on a skip line, which refuses the pull:
+                // skipped silently, it would look like a file the master dropped.
+                "--max-size=" + config.maxFileBytes(), "--info=skip1"));
+        argv.addAll(ConfigRules.rsyncArgs());
+        argv.add(source.url());
+        argv.add(staging + "/");
+        return argv;
+    }
+
+    /** Pulls once. Never throws for a master's or network's fault: the result says what happened. */
+    public PullResult pull() throws InterruptedException {
+        Instant start = clock.instant();
+        long t0 = System.nanoTime();
+        try {
+            Files.createDirectories(staging);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
+                    "cannot prepare staging dir " + staging + ": " + e.getMessage());
+        }
+        Command rsync = Command.of("rsync", rsyncArgv()).deadline(config.deadline()).build();
+        CommandResult ran;
+        try {
+            ran = runner.run(rsync);
+        } catch (IOException e) {
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE, e.getMessage());
+        }
+        if (ran.timedOut()) {
+            return result(PullResult.Outcome.TIMED_OUT, start, t0, Changes.NONE,
+                    "rsync from " + source.url() + " passed the deadline of " + config.deadline()
+                            + " and was killed; live tree untouched");
+        }
+        if (ran.exitCode() != 0) {
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
+                    "rsync from " + source.url() + " exited " + ran.exitCode() + ": " + reason(ran.outputTail())
+                            + "; live tree untouched");
+        }
+        // Without -v rsync prints only skips and errors, so the bounded tail holds every skip line.
+        List<String> oversize = ran.outputTail().lines().filter(l -> l.endsWith(OVER_MAX_SIZE))
+                .map(l -> l.substring(0, l.length() - OVER_MAX_SIZE.length())).toList();
+        if (!oversize.isEmpty()) {
+            return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
+                    "refused: the master's " + oversize + " exceed binhost.sync.max-file-size ("
+                            + config.maxFileSize() + "); live tree untouched");
+        }
+        try {
+            Tree staged = Tree.staged(staging, config.maxFileBytes(), config.maxFiles());
+            Tree current = Tree.live(live);
+            Plan plan = Plan.between(staged, staging, current, live, config.delete());
+            if (config.delete() && !config.allowEmpty() && current.masterFiles() > 0 && staged.masterFiles() == 0) {
+                throw new PullRefused("the master's module offers no 01* file, so the pull would remove all "
+                        + current.masterFiles() + " of them (empty or wrong module?); set "
+                        + "binhost.sync.allow-empty=true if that is intended");
+            }
+            if (plan.isEmpty()) {
+                return result(PullResult.Outcome.UNCHANGED, start, t0, Changes.NONE, "live tree matches the master");
+            }
+            Path next = takeBackup(current);
+            plan.apply(staging, live, current.staleTemps(), this::flush);
+            rotateBackup(next);
+            Log.infof("Config pull from %s: %s", source.url(), plan.changes().describe(50));
+            return result(PullResult.Outcome.APPLIED, start, t0, plan.changes(),
+                    plan.changes().describe(50));
+        } catch (PullRefused e) {
+            return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
+                    "refused: " + e.getMessage() + "; live tree untouched");
+        } catch (IOException e) {
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
+                    "cannot apply the pull to " + live + ": " + e);
+        }
+    }
+
+    /** Runs the separate-tree sync command (e.g. emerge --sync), bounded by its own deadline. */
+    public Optional<CommandResult> syncTree() throws InterruptedException {
+        if (config.treeSyncCommand().isEmpty()) {
+            return Optional.empty();
+        }
+        Command cmd = Command.of("tree-sync", config.treeSyncCommand().get()).deadline(config.treeSyncDeadline())
+                .build();
+        try {
+            return Optional.of(runner.run(cmd));
+        } catch (IOException e) {
+            return Optional.of(new CommandResult("tree-sync", 127, Duration.ZERO, false, e.getMessage(),
+                    Optional.empty()));
+        }
+    }
+
+    /**
+     * Puts the backed-up 01* set back: files it has are written, managed files it lacks are removed. The set
+     * it replaces becomes the backup, so rolling back twice restores the pulled set.
+     */
+    public RollbackResult rollback() {
+        Path tree = backup.resolve(BACKUP_TREE);
+        if (!Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
+            return new RollbackResult(false, Changes.NONE, Optional.empty(),
+                    "no backup in " + backup + ": no pull has changed the config yet");
+        }
+        Optional<Instant> takenAt = backupTakenAt();
+        try {
+            Tree saved = Tree.staged(tree, Long.MAX_VALUE, Integer.MAX_VALUE);
+            Tree current = Tree.live(live);
+            Plan plan = Plan.between(saved, tree, current, live, true);
+            if (plan.isEmpty()) {
+                return new RollbackResult(true, Changes.NONE, takenAt, "live tree already matches the backup");
+            }
+            Path next = takeBackup(current);
+            plan.apply(tree, live, current.staleTemps(), this::flush);
+            rotateBackup(next);
+            Log.infof("Config rolled back to the set backed up at %s: %s", takenAt.map(Instant::toString)
+                    .orElse("?"), plan.changes().describe(50));
+            return new RollbackResult(true, plan.changes(), takenAt, "rolled back: " + plan.changes().describe(50));
+        } catch (PullRefused e) {
+            return new RollbackResult(false, Changes.NONE, takenAt, "refused: " + e.getMessage());
+        } catch (IOException e) {
+            return new RollbackResult(false, Changes.NONE, takenAt, "cannot roll back: " + e);
+        }
+    }
+
+    public Optional<Instant> backupTakenAt() {
+        try {
+            return Optional.of(Instant.parse(Files.readString(backup.resolve(BACKUP_STAMP)).strip()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Copies the live managed set into a fresh directory beside the backup; {@link #rotateBackup} swaps it in. */
+    private Path takeBackup(Tree current) throws IOException {
+        Path next = backup.resolveSibling(backup.getFileName() + ".new");
+        deleteTree(next);
+        Path tree = next.resolve(BACKUP_TREE);
+        Files.createDirectories(tree);
+        for (String dir : current.dirs()) {
+            Files.createDirectories(tree.resolve(dir));
+        }
+        for (String file : current.files().keySet()) {
+            Files.copy(live.resolve(file), tree.resolve(file), LinkOption.NOFOLLOW_LINKS);
+        }
+        Files.writeString(next.resolve(BACKUP_STAMP), clock.instant().toString() + "\n");
+        return next;
+    }
+
+    private void rotateBackup(Path next) throws IOException {
+        Path old = backup.resolveSibling(backup.getFileName() + ".old");
+        deleteTree(old);
+        if (Files.exists(backup, LinkOption.NOFOLLOW_LINKS)) {
+            Files.move(backup, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(next, backup, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /**
+     * One syncfs(2) of the live tree's filesystem (coreutils {@code sync -f}) instead of an fsync per file:
+     * a first pull writes hundreds of files, and per-file fsyncs cost seconds.
+     */
+    private void flush() throws IOException {
+        try {
+            CommandResult r = runner.run(Command.of("sync", "sync", "-f", live.toString())
+                    .deadline(config.deadline()).build());
+            if (!r.succeeded()) {
+                throw new IOException("sync -f " + live + ": " + r.summary() + ": " + r.lastLine());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while flushing " + live, e);
+        }
+    }
+
+    /** rsync's own complaint ("rsync: failed to connect …", "@ERROR: Unknown module …"), else its last line. */
+    static String reason(String output) {
+        String last = "";
+        for (String line : output.strip().split("\n")) {
+            String l = line.strip();
+            if (l.startsWith("@ERROR") || l.startsWith("rsync: ")) {
+                return l;
+            }
+            if (!l.isEmpty()) {
+                last = l;
+            }
+        }
+        return last;
+    }
+
+    private PullResult result(PullResult.Outcome outcome, Instant start, long t0, Changes changes, String message) {
+        return new PullResult(outcome, start, Duration.ofNanos(System.nanoTime() - t0), changes, message,
+                Optional.empty());
+    }
+}

@@ -1,0 +1,280 @@
+package dev.binhost.agent.sync;
+
+import dev.binhost.agent.config.AgentConfig;
+import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.master.MasterConfig;
+import dev.binhost.agent.master.MasterTransition;
+import dev.binhost.agent.process.CommandResult;
+import dev.binhost.agent.process.ProcessRunner;
+import dev.binhost.agent.spi.ConfigRefresher;
+import dev.binhost.agent.spi.StatusContributor;
+import dev.binhost.agent.spi.Verdict;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
+import jakarta.inject.Inject;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * When the config is pulled (schedule with jitter, master UP, before each update run, on demand) and what the
+ * rest of the agent sees of it: freshness, status, metrics. One pull runs at a time; the work is in
+ * {@link ConfigPull}. The scheduler's tick only hands a due pull to this class's own thread.
+ */
+@ApplicationScoped
+public class ConfigSync implements ConfigRefresher, StatusContributor {
+    static final String LOOP = "config-sync";
+    private static final Duration TICK = Duration.ofSeconds(10);
+
+    private final SyncConfig config;
+    private final ConfigPull pull;
+    private final Clock clock;
+    private final Heartbeats heartbeats;
+    private final MeterRegistry registry;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ExecutorService executor;
+
+    private volatile PullResult last;
+    private volatile Instant lastSuccessAt;
+    private volatile boolean firstAttemptDone;
+    private volatile Instant nextScheduledAt;
+    private volatile Future<?> inFlight;
+    private volatile Instant inFlightSince;
+
+    @Inject
+    public ConfigSync(SyncConfig config, MasterConfig master, AgentConfig agent, ProcessRunner runner, Clock clock,
+            Heartbeats heartbeats, MeterRegistry registry) {
+        this(config, new ConfigPull(config, new ConfigPull.Source(master.host(), master.rsyncPort(),
+                master.rsyncModule()), agent.stateDir(), runner, clock), clock, heartbeats, registry);
+    }
+
+    ConfigSync(SyncConfig config, ConfigPull pull, Clock clock, Heartbeats heartbeats, MeterRegistry registry) {
+        this.config = config;
+        this.pull = pull;
+        this.clock = clock;
+        this.heartbeats = heartbeats;
+        this.registry = registry;
+        this.nextScheduledAt = clock.instant();
+        this.executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "config-pull");
+            t.setDaemon(true);
+            return t;
+        });
+        for (PullResult.Outcome o : PullResult.Outcome.values()) {
+            Counter.builder("binhost.sync.pulls").tag("outcome", o.tag())
+                    .description("Config pulls by outcome").register(registry);
+        }
+        for (String change : List.of("added", "changed", "removed")) {
+            Counter.builder("binhost.sync.files").tag("change", change).baseUnit("files")
+                    .description("Managed files the config pulls added, changed or removed").register(registry);
+        }
+        Gauge.builder("binhost.sync.age", this, s -> s.lastSuccessAt == null ? Double.NaN
+                        : Duration.between(s.lastSuccessAt, s.clock.instant()).toMillis() / 1000.0)
+                .baseUnit("seconds").description("Time since the last successful config pull").register(registry);
+        Log.infof("Config pull: %s into %s (staging %s, backup %s), every %s (+0..%s jitter), deadline %s",
+                pull.rsyncArgv().get(pull.rsyncArgv().size() - 2), pull.liveDir(), pull.stagingDir(),
+                pull.backupDir(), config.interval().isZero() ? "never (schedule off)" : config.interval(),
+                config.jitter(), config.deadline());
+    }
+
+    /** The scheduler's tick: beats, and submits a scheduled pull when one is due and none is running. */
+    @Scheduled(identity = "config-sync", every = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void tick() {
+        Duration running = runningFor();
+        // A pull is bounded by its deadlines; one running far longer means the pull thread is wedged.
+        if (running.compareTo(worstCase()) <= 0) {
+            heartbeats.beat(LOOP, TICK.plus(worstCase()).plusSeconds(30));
+        }
+        if (config.interval().isZero() || clock.instant().isBefore(nextScheduledAt)) {
+            return;
+        }
+        submit("schedule");
+    }
+
+    /** Master came UP: pull now, it may have changed its config while it was away. */
+    void onMasterTransition(@ObservesAsync MasterTransition transition) {
+        if (transition.cameUp() && config.pullOnMasterUp()) {
+            submit("master up");
+        }
+    }
+
+    private synchronized void submit(String reason) {
+        Future<?> f = inFlight;
+        if (f != null && !f.isDone()) {
+            return;
+        }
+        inFlightSince = clock.instant();
+        inFlight = executor.submit(() -> {
+            try {
+                pullNow(reason);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    /**
+     * Pulls now on the calling thread (waits for a running pull first), then runs the tree sync if configured.
+     * The CLI's pull and tests call this.
+     */
+    public PullResult pullNow(String reason) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            Log.debugf("Config pull (%s)", reason);
+            PullResult result = pull.pull();
+            if (result.succeeded() && config.treeSyncCommand().isPresent()) {
+                Optional<CommandResult> tree = pull.syncTree();
+                if (tree.isPresent()) {
+                    result = result.withTreeSync(tree.get());
+                    record(tree.get());
+                }
+            }
+            record(result, reason);
+            return result;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts the previous 01* set back (the CLI's {@code rollback-config}); see {@link ConfigPull#rollback()}. */
+    public RollbackResult rollbackConfig() throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            RollbackResult r = pull.rollback();
+            if (r.done()) {
+                Log.infof("Config rollback: %s", r.message());
+            } else {
+                Log.warnf("Config rollback not done: %s", r.message());
+            }
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Verdict refreshBeforeRun() {
+        try {
+            PullResult r = pullNow("before update run");
+            if (r.succeeded()) {
+                return Verdict.ok("config pulled: " + r.message());
+            }
+            Verdict fresh = freshness();
+            return new Verdict(fresh.ok() || !config.requireFresh(), "pull before the run did not apply ("
+                    + r.message() + "); " + fresh.detail());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Verdict.no("interrupted while pulling the config");
+        }
+    }
+
+    /** Fresh = the last successful pull is younger than binhost.sync.max-age. */
+    public Verdict freshness() {
+        Instant at = lastSuccessAt;
+        if (at == null) {
+            return Verdict.no("no successful config pull since the agent started"
+                    + (last == null ? "" : "; last attempt: " + last.message()));
+        }
+        Duration age = Duration.between(at, clock.instant());
+        String detail = "last successful pull " + at + " (" + age.toSeconds() + " s ago, max "
+                + config.maxAge().toSeconds() + " s)";
+        return age.compareTo(config.maxAge()) <= 0 ? Verdict.ok(detail) : Verdict.no(detail
+                + (last == null || last.succeeded() ? "" : "; last attempt: " + last.message()));
+    }
+
+    public boolean firstAttemptDone() {
+        return firstAttemptDone;
+    }
+
+    public Optional<PullResult> last() {
+        return Optional.ofNullable(last);
+    }
+
+    SyncConfig config() {
+        return config;
+    }
+
+    @Override
+    public String section() {
+        return "config";
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        PullResult r = last;
+        m.put("portageDir", pull.liveDir().toString());
+        m.put("fresh", freshness().ok());
+        m.put("lastSuccess", lastSuccessAt == null ? null : lastSuccessAt.toString());
+        m.put("lastOutcome", r == null ? null : r.outcome().name());
+        m.put("lastAttempt", r == null ? null : r.at().toString());
+        m.put("lastMessage", r == null ? null : r.message());
+        m.put("backupTakenAt", pull.backupTakenAt().map(Instant::toString).orElse(null));
+        m.put("nextScheduled", config.interval().isZero() ? null : nextScheduledAt.toString());
+        return m;
+    }
+
+    private void record(PullResult r, String reason) {
+        Instant now = clock.instant();
+        last = r;
+        firstAttemptDone = true;
+        if (r.succeeded()) {
+            lastSuccessAt = r.at();
+        }
+        long jitter = config.jitter().toMillis();
+        nextScheduledAt = now.plus(config.interval())
+                .plusMillis(jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
+        registry.counter("binhost.sync.pulls", "outcome", r.outcome().tag()).increment();
+        Timer.builder("binhost.sync.duration").tag("outcome", r.outcome().tag())
+                .description("Wall time of one config pull").register(registry).record(r.took());
+        registry.counter("binhost.sync.files", "change", "added").increment(r.changes().added().size());
+        registry.counter("binhost.sync.files", "change", "changed").increment(r.changes().changed().size());
+        registry.counter("binhost.sync.files", "change", "removed").increment(r.changes().removed().size());
+        switch (r.outcome()) {
+            case APPLIED, UNCHANGED -> Log.debugf("Config pull (%s): %s", reason, r.message());
+            default -> Log.warnf("Config pull (%s) %s: %s", reason, r.outcome(), r.message());
+        }
+    }
+
+    private void record(CommandResult tree) {
+        registry.counter("binhost.sync.tree.syncs", "outcome", tree.succeeded() ? "success" : "failure").increment();
+        if (tree.succeeded()) {
+            Log.infof("Tree sync: %s", tree.summary());
+        } else {
+            Log.warnf("Tree sync failed: %s: %s", tree.summary(), tree.lastLine());
+        }
+    }
+
+    private Duration runningFor() {
+        Future<?> f = inFlight;
+        Instant since = inFlightSince;
+        return f == null || f.isDone() || since == null ? Duration.ZERO : Duration.between(since, clock.instant());
+    }
+
+    private Duration worstCase() {
+        Duration d = config.deadline().plusMinutes(1);
+        return config.treeSyncCommand().isPresent() ? d.plus(config.treeSyncDeadline()) : d;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,149 @@
+package dev.binhost.agent.sync;
+
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * What turns the live tree's managed part into a source tree's (the staged master tree, or a backup):
+ * directories to create, files to add, change and remove, and 01* directories left empty to remove.
+ * Computing it reads only; {@link #apply} writes, one atomic rename per file.
+ */
+record Plan(List<String> createDirs, List<String> add, List<String> change, List<String> remove,
+        List<String> removeDirs) {
+
+    Changes changes() {
+        return new Changes(add, change, remove);
+    }
+
+    boolean isEmpty() {
+        return createDirs.isEmpty() && add.isEmpty() && change.isEmpty() && remove.isEmpty() && removeDirs.isEmpty();
+    }
+
+    /**
+     * Compares {@code source} (rooted at {@code sourceRoot}) with the live tree. Refuses when the live tree holds
+     * something in the way that is not the pull's to replace: a symlink or special file at a managed path, a
+     * file where the master has a directory (the slave's own make.conf, say), or the other way round.
+     */
+    static Plan between(Tree source, Path sourceRoot, Tree live, Path liveRoot, boolean delete)
+            throws IOException, PullRefused {
+        List<String> problems = new ArrayList<>();
+        for (String odd : live.oddEntries()) {
+            problems.add("the live tree has " + odd + " where the pull manages files; move it away");
+        }
+        List<String> createDirs = new ArrayList<>();
+        for (String dir : source.dirs()) {
+            Path target = liveRoot.resolve(dir);
+            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                problems.add("the live tree has " + dir + " as a file or symlink but the master has a directory"
+                        + " there; move the slave's file into " + dir + "/ (e.g. as 02local) first");
+            } else {
+                createDirs.add(dir);
+            }
+        }
+        List<String> add = new ArrayList<>();
+        List<String> change = new ArrayList<>();
+        for (String file : source.files().keySet()) {
+            Path target = liveRoot.resolve(file);
+            if (live.files().containsKey(file)) {
+                if (!Tree.sameFile(sourceRoot.resolve(file), target)) {
+                    change.add(file);
+                }
+            } else if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                if (!live.oddEntries().stream().anyMatch(o -> o.startsWith(file + " ("))) {
+                    problems.add("the live tree has " + file + " as a directory but the master has a file there");
+                }
+            } else {
+                add.add(file);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new PullRefused(String.join("; ", problems));
+        }
+        List<String> remove = new ArrayList<>();
+        List<String> removeDirs = new ArrayList<>();
+        if (delete) {
+            for (String file : live.files().keySet()) {
+                if (!source.files().containsKey(file)) {
+                    remove.add(file);
+                }
+            }
+            // Only directories that are the master's own (01* or under env/) go; a package.use/ the slave
+            // also fills with 02* files stays even when the master drops its copy.
+            for (String dir : live.dirs()) {
+                String name = dir.substring(dir.lastIndexOf('/') + 1);
+                if (!source.dirs().contains(dir) && (name.startsWith("01") || dir.startsWith("env/"))) {
+                    removeDirs.add(dir);
+                }
+            }
+            removeDirs.sort(Comparator.comparing(String::length).reversed());
+        }
+        return new Plan(createDirs, add, change, remove, removeDirs);
+    }
+
+    /** Makes written temp files durable before they are renamed into place. */
+    interface Flush {
+        void flush() throws IOException;
+    }
+
+    /**
+     * Applies the plan in three phases: every new file is written to a hidden temp file beside its target;
+     * one flush makes them durable; then each is renamed over its target. A failure before the renames
+     * leaves the live tree as it was (stale temps are removed by the next apply), and the renames run back to
+     * back, so portage sees the old set or the new one for all but a moment.
+     */
+    void apply(Path sourceRoot, Path liveRoot, List<Path> staleTemps, Flush flush) throws IOException {
+        for (Path stale : staleTemps) {
+            Files.deleteIfExists(stale);
+        }
+        for (String dir : createDirs) {
+            Path target = liveRoot.resolve(dir);
+            Files.createDirectories(target);
+            Files.setPosixFilePermissions(target, Tree.DIR_MODE);
+        }
+        List<String> install = new ArrayList<>(add);
+        install.addAll(change);
+        List<Path> temps = new ArrayList<>();
+        try {
+            for (String file : install) {
+                temps.add(writeTemp(sourceRoot.resolve(file), liveRoot.resolve(file)));
+            }
+            flush.flush();
+        } catch (IOException e) {
+            for (Path temp : temps) {
+                Files.deleteIfExists(temp);
+            }
+            throw e;
+        }
+        for (int i = 0; i < install.size(); i++) {
+            Files.move(temps.get(i), liveRoot.resolve(install.get(i)), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
+        for (String file : remove) {
+            Files.deleteIfExists(liveRoot.resolve(file));
+        }
+        for (String dir : removeDirs) {
+            try {
+                Files.deleteIfExists(liveRoot.resolve(dir));
+            } catch (DirectoryNotEmptyException e) {
+                // The slave keeps its own files there; the directory stays.
+            }
+        }
+    }
+
+    private static Path writeTemp(Path source, Path target) throws IOException {
+        Path temp = target.resolveSibling("." + target.getFileName() + Tree.TEMP_SUFFIX);
+        Files.copy(source, temp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(temp, Tree.FILE_MODE);
+        return temp;
+    }
+}

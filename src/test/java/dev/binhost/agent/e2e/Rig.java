@@ -49,6 +49,8 @@ final class Rig implements AutoCloseable {
         slaveIp = "10.214." + octet + "." + (block + 2);
         masterPortage = root.resolve("master/etc/portage");
         masterPkgdir = root.resolve("master/var/cache/binpkgs");
+        // The daemon serves as nobody, as the seed's rsyncd.conf has it: the tree must be readable by others.
+        Files.setPosixFilePermissions(root, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         MasterTree.write(masterPortage);
         MasterTree.writePkgdir(masterPkgdir);
         try {
@@ -80,6 +82,8 @@ final class Rig implements AutoCloseable {
         Path conf = root.resolve("master/rsyncd.conf");
         Files.writeString(conf, """
                 use chroot = no
+                uid = nobody
+                gid = nogroup
                 read only = yes
                 log file = %s
                 pid file = %s
@@ -117,6 +121,16 @@ final class Rig implements AutoCloseable {
     /** Cuts the cable: the master's end of the link goes down, so the slave sees no carrier. */
     void linkDown() throws IOException, InterruptedException {
         Sh.run("ip -n " + masterNs + " link set " + masterIf + " down");
+    }
+
+    /** Limits what the master sends to {@code rate} (tc tbf), so a pull takes long enough to cut it midway. */
+    void throttle(String rate) throws IOException, InterruptedException {
+        Sh.run("ip netns exec " + masterNs + " tc qdisc replace dev " + masterIf + " root tbf rate " + rate
+                + " burst 32kbit latency 400ms");
+    }
+
+    void unthrottle() throws IOException, InterruptedException {
+        Sh.run("ip netns exec " + masterNs + " tc qdisc del dev " + masterIf + " root");
     }
 
     void linkUp() throws IOException, InterruptedException {

@@ -59,6 +59,18 @@ final class SlaveAgent implements AutoCloseable {
         c.put("binhost.agent.state-dir", slave.resolve("var/lib/binhost-agent").toString());
         c.put("binhost.agent.log-dir", slave.resolve("var/log/binhost-agent").toString());
         c.put("quarkus.http.port", String.valueOf(HTTP_PORT));
+        // Never the host's /etc/portage or emerge: every path the agent writes or runs is the rig's.
+        c.put("binhost.sync.portage-dir", slave.resolve("etc/portage").toString());
+        c.put("binhost.sync.interval", "0s");
+        c.put("binhost.sync.deadline", "6s");
+        c.put("binhost.sync.connect-timeout", "1s");
+        c.put("binhost.sync.io-timeout", "3s");
+        c.put("binhost.update.emerge-command", AgentJar.BASE.resolve("src/test/resources/standin/emerge-standin.sh")
+                + "," + slave.resolve("emerge-scenario.sh"));
+        c.put("binhost.update.cron", "0 30 3 * * ?");
+        c.put("binhost.update.random-delay", "0s");
+        c.put("binhost.update.retry-interval", "2s");
+        c.put("binhost.update.power-supply-dir", slave.resolve("sys/class/power_supply").toString());
         return c;
     }
 
@@ -88,12 +100,6 @@ final class SlaveAgent implements AutoCloseable {
         Path fixtures = AgentJar.BASE.resolve("src/test/resources/fixtures/emerge");
         Files.writeString(scenario, "PRETEND=" + fixtures.resolve(pretend) + "\nMERGE=" + fixtures.resolve(merge)
                 + "\nLINE_DELAY=" + lineDelay + "\nARGS_LOG=" + emergeCalls(rig) + "\n");
-        c.put("binhost.update.emerge-command",
-                AgentJar.BASE.resolve("src/test/resources/standin/emerge-standin.sh") + "," + scenario);
-        c.put("binhost.update.cron", "0 30 3 * * ?");
-        c.put("binhost.update.random-delay", "0s");
-        c.put("binhost.update.retry-interval", "2s");
-        c.put("binhost.update.power-supply-dir", slave.resolve("sys/class/power_supply").toString());
         return c;
     }
 

@@ -224,14 +224,17 @@ public class MountManager {
         }
         Optional<String> emerge = guard.emergeRunning();
         if (emerge.isPresent()) {
-            if (s.releasePending() && s.detail().contains("; release deferred: ")) {
-                // Already deferred and said so: each watch round comes back here while emerge runs (hours), so
-                // neither log nor count again, and keep the detail as it is instead of nesting it once a second.
+            // Each watch round comes back here while emerge runs (hours) with the detail of the last deferral as
+            // its reason: strip that, and log and count only when what blocks the release changes.
+            String deferred = "; release deferred: ";
+            String reason = why.contains(deferred) ? why.substring(0, why.indexOf(deferred)) : why;
+            String detail = reason + deferred + emerge.get();
+            if (s.releasePending() && s.detail().equals(detail)) {
                 return s;
             }
             count("umount", "deferred");
-            Log.infof("Release of %s (%s) deferred: %s", name, why, emerge.get());
-            return put(name, s.pending(true, why + "; release deferred: " + emerge.get()));
+            Log.infof("Release of %s (%s) deferred: %s", name, reason, emerge.get());
+            return put(name, s.pending(true, detail));
         }
         MountTable table;
         try {

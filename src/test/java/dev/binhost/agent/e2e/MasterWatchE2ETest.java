@@ -56,8 +56,9 @@ class MasterWatchE2ETest {
     @Test
     void start_whenMasterIsDown_isLiveNotReadyAndSaysWhy_thenReadyWithinSecondsOfMasterComingUp() throws Exception {
         start(Map.of());
-        agent.await(Duration.ofSeconds(10), E2e.quiet(() -> agent.get("/q/health/started").status() == 200),
-                "the first probe round");
+        // Started: the first probe round and the first (scheduled, failing) config pull are done.
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/started").status() == 200),
+                "the first probe round and pull attempt");
 
         SlaveAgent.Answer ready = agent.get("/q/health/ready");
         assertEquals(503, ready.status(), ready.body());

@@ -61,7 +61,6 @@ final class SlaveAgent implements AutoCloseable {
         c.put("quarkus.http.port", String.valueOf(HTTP_PORT));
         // Never the host's /etc/portage or emerge: every path the agent writes or runs is the rig's.
         c.put("binhost.sync.portage-dir", slave.resolve("etc/portage").toString());
-        c.put("binhost.sync.interval", "0s");
         c.put("binhost.sync.deadline", "6s");
         c.put("binhost.sync.connect-timeout", "1s");
         c.put("binhost.sync.io-timeout", "3s");

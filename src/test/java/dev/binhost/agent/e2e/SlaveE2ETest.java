@@ -93,13 +93,17 @@ class SlaveE2ETest {
         Map<String, String> config = SlaveAgent.slaveConfig(rig, PRETEND, MERGE, "0");
         SlaveAgent.lastRunYesterday(config);
         start(config);
-        agent.await(Duration.ofSeconds(10), E2e.quiet(() -> agent.get("/q/health/started").status() == 200),
-                "the first probe round");
+        // Started: the first probe round and the first (scheduled, failing) config pull are done.
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/started").status() == 200),
+                "the first probe round and pull attempt");
 
         SlaveAgent.Answer ready = agent.get("/q/health/ready");
         assertEquals(503, ready.status(), ready.body());
         assertTrue(SlaveAgent.data(ready.check("master"), "reason").contains("connection refused"), ready.body());
         assertEquals("DOWN", ready.check("mounts").path("status").asText(), ready.body());
+        // rsync says "Connection refused (111)"
+        assertTrue(SlaveAgent.data(ready.check("config-fresh"), "reason").toLowerCase().contains("connection refused"),
+                ready.body());
         assertEquals(200, agent.get("/q/health/live").status());
         assertTrue(!mounted(), "nothing mounted while the master is down:\n" + agent.mountinfo());
         assertTrue(agent.history().isEmpty(), "a blocked catch-up is not written to the history");

@@ -159,8 +159,16 @@ public final class ControlServer implements AutoCloseable {
             } else {
                 response = answer(line, peer);
             }
-            deadline.cancel(false);
             conn.write(ByteBuffer.wrap((json.writeValueAsString(response) + "\n").getBytes(StandardCharsets.UTF_8)));
+            // Closing with unread input would reset the connection before the client reads the answer (an
+            // oversized request): finish our side, then swallow a bounded rest, still under the deadline.
+            conn.shutdownOutput();
+            ByteBuffer sink = ByteBuffer.allocate(4096);
+            for (int drained = 0; drained < 16 * ControlProtocol.MAX_REQUEST; drained += sink.position()) {
+                if (conn.read(sink.clear()) < 0) {
+                    break;
+                }
+            }
         } catch (IOException e) {
             Log.debugf("control connection ended: %s", e.getMessage());
         } finally {

@@ -62,6 +62,14 @@ public final class History {
             }
             if (f.getValue().isValueNode() && !f.getValue().isNull()) {
                 sb.append(' ').append(f.getKey()).append('=').append(f.getValue().asText());
+            } else if (f.getValue().isObject()) {
+                // One level down, e.g. the plan's counts: plan.binaries=41 plan.compiled=2.
+                f.getValue().fields().forEachRemaining(sub -> {
+                    if (sub.getValue().isValueNode() && !sub.getValue().isNull()) {
+                        sb.append(' ').append(f.getKey()).append('.').append(sub.getKey()).append('=')
+                                .append(sub.getValue().asText());
+                    }
+                });
             } else if (f.getValue().isArray()) {
                 sb.append(' ').append(f.getKey()).append("=[").append(f.getValue().size()).append(']');
             }

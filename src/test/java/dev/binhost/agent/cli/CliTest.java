@@ -95,14 +95,15 @@ class CliTest {
     @Test
     void history_tornAndForeignLines_areSkippedAndCounted() throws Exception {
         Files.write(dir.resolve("history.jsonl"), List.of(
-                "{\"startedAt\":\"2026-11-20T03:00:00Z\",\"outcome\":\"success\",\"binary\":41,\"compiled\":2,\"packages\":[1,2]}",
+                "{\"startedAt\":\"2026-11-20T03:00:00Z\",\"outcome\":\"success\",\"installedBinary\":41,"
+                        + "\"plan\":{\"binaries\":41,\"compiled\":2,\"compiledPackages\":[]},\"preconditions\":[1,2]}",
                 "[1,2]",
                 "{\"startedAt\":\"2026-11-21T03:00:00Z\",\"outcome\":\"failure\",\"reason\":\"master DOWN\"}",
                 "{\"startedAt\":\"2026-11-22T03:00:00Z\",\"outc"));
         Map<String, String> config = Map.of("binhost.agent.state-dir", dir.toString());
 
         assertEquals(Cli.OK, run(config, "history"));
-        assertEquals("2026-11-20T03:00:00Z     success    binary=41 compiled=2 packages=[2]\n"
+        assertEquals("2026-11-20T03:00:00Z     success    installedBinary=41 plan.binaries=41 plan.compiled=2 preconditions=[2]\n"
                 + "2026-11-21T03:00:00Z     failure    reason=master DOWN\n", out());
         assertTrue(err().contains("skipped 2 unreadable line(s)"), err());
 

@@ -1,5 +1,6 @@
 package dev.binhost.agent;
 
+import dev.binhost.agent.cli.Cli;
 import dev.binhost.agent.config.AgentConfigFile;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
@@ -7,14 +8,24 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
-/** Entry point: without arguments (or with {@code run}) the agent runs as a daemon. */
+/**
+ * Entry point: {@code status}, {@code trigger}, {@code history} and {@code check} are answered by the CLI
+ * before Quarkus starts (a client needs no server); without arguments, or with {@code run}, the agent runs.
+ */
 @QuarkusMain
 public class Main {
     /** sysexits.h EX_CONFIG: the configuration is wrong. */
     public static final int EXIT_CONFIG = 78;
 
     public static void main(String... args) {
+        if (Cli.handles(args)) {
+            System.exit(Cli.main(args));
+        }
+        if (args.length > 0 && args[0].equals("run")) {
+            args = Arrays.copyOfRange(args, 1, args.length);
+        }
         if (AgentConfigFile.explicitlyNamed()) {
             Path file = AgentConfigFile.location();
             if (!Files.isRegularFile(file) || !Files.isReadable(file)) {

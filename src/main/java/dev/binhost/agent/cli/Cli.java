@@ -1,0 +1,315 @@
+package dev.binhost.agent.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.binhost.agent.check.Finding;
+import dev.binhost.agent.check.MakeConf;
+import dev.binhost.agent.check.Preflight;
+import dev.binhost.agent.control.ControlClient;
+import dev.binhost.agent.control.ControlProtocol;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The admin's commands, run in the same executable before (and without) Quarkus: a client needs no server.
+ * Exit codes: 0 ok, 1 findings or a refused/failed action, 2 usage, 3 agent not running, 4 permission denied,
+ * 78 configuration error.
+ */
+public final class Cli {
+    public static final int OK = 0;
+    public static final int FINDINGS = 1;
+    public static final int USAGE = 2;
+    public static final int NOT_RUNNING = 3;
+    public static final int DENIED = 4;
+    public static final int CONFIG = 78;
+
+    static final Set<String> COMMANDS = Set.of("status", "trigger", "history", "check", "help", "--help", "-h");
+    static final Duration TIMEOUT = Duration.ofSeconds(15);
+
+    static final String USAGE_TEXT = """
+            usage: binhost-agent [run]                  start the agent (what the init script does)
+                   binhost-agent status [--json]        master, mounts, config, current and last run
+                   binhost-agent trigger                ask the running agent for an update run now (root)
+                   binhost-agent history [--json] [-n N] the last N update runs (default 10)
+                   binhost-agent check                  compare this slave with the master's pulled config
+            exit codes: 0 ok, 1 findings or action refused/failed, 2 usage, 3 agent not running,
+                        4 permission denied, 78 configuration error""";
+
+    private final CliConfig config;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final ObjectMapper json = ControlProtocol.mapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public Cli(CliConfig config, PrintStream out, PrintStream err) {
+        this.config = config;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** True when the arguments name a CLI command rather than the daemon. */
+    public static boolean handles(String... args) {
+        return args.length > 0 && COMMANDS.contains(args[0]);
+    }
+
+    /** Entry from Main: loads the configuration, runs the command, returns the exit code. */
+    public static int main(String... args) {
+        CliConfig config;
+        try {
+            config = CliConfig.load();
+        } catch (CliConfig.Invalid e) {
+            System.err.println("binhost-agent: configuration error: " + e.getMessage());
+            return CONFIG;
+        }
+        return new Cli(config, System.out, System.err).run(args);
+    }
+
+    public int run(String... args) {
+        List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
+        try {
+            return switch (args[0]) {
+                case "status" -> status(flags(rest, Set.of("--json")));
+                case "trigger" -> trigger(flags(rest, Set.of()));
+                case "history" -> history(rest);
+                case "check" -> check(flags(rest, Set.of("--json")));
+                default -> {
+                    out.println(USAGE_TEXT);
+                    yield OK;
+                }
+            };
+        } catch (UsageError e) {
+            err.println("binhost-agent: " + e.getMessage());
+            err.println(USAGE_TEXT);
+            return USAGE;
+        } catch (CliConfig.Invalid e) {
+            err.println("binhost-agent: configuration error: " + e.getMessage());
+            return CONFIG;
+        }
+    }
+
+    private static final class UsageError extends Exception {
+        UsageError(String message) {
+            super(message);
+        }
+    }
+
+    private static Set<String> flags(List<String> args, Set<String> allowed) throws UsageError {
+        Set<String> seen = new LinkedHashSet<>();
+        for (String a : args) {
+            if (!allowed.contains(a)) {
+                throw new UsageError("unexpected argument '" + a + "'");
+            }
+            seen.add(a);
+        }
+        return seen;
+    }
+
+    // --- status -------------------------------------------------------------------------------------------
+
+    private int status(Set<String> flags) throws CliConfig.Invalid {
+        Map<String, Object> status;
+        try {
+            status = new ControlClient(config.path("binhost.control.socket"), TIMEOUT).call(ControlProtocol.STATUS)
+                    .status();
+        } catch (ControlClient.Unreachable e) {
+            if (!e.denied()) {
+                err.println("binhost-agent: " + e.getMessage());
+                return NOT_RUNNING;
+            }
+            // Not root: the socket is closed to us, but the loopback HTTP endpoint serves the same status.
+            try {
+                status = httpStatus();
+            } catch (IOException httpFailed) {
+                err.println("binhost-agent: " + e.getMessage() + "; and the HTTP status endpoint did not answer: "
+                        + httpFailed.getMessage());
+                return DENIED;
+            }
+        } catch (IOException e) {
+            err.println("binhost-agent: status failed: " + e.getMessage());
+            return FINDINGS;
+        }
+        if (flags.contains("--json")) {
+            print(status);
+        } else {
+            out.print(StatusText.render(status));
+        }
+        return OK;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> httpStatus() throws IOException, CliConfig.Invalid {
+        String host = config.get("quarkus.http.host");
+        if (host.equals("0.0.0.0") || host.isEmpty()) {
+            host = "127.0.0.1";
+        }
+        URI uri = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                + config.port("quarkus.http.port") + "/status");
+        HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
+        c.setConnectTimeout((int) TIMEOUT.toMillis());
+        c.setReadTimeout((int) TIMEOUT.toMillis());
+        try {
+            if (c.getResponseCode() != 200) {
+                throw new IOException(uri + " answered HTTP " + c.getResponseCode());
+            }
+            return json.readValue(c.getInputStream(), Map.class);
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    // --- trigger ------------------------------------------------------------------------------------------
+
+    private int trigger(Set<String> flags) {
+        ControlProtocol.Response r;
+        try {
+            r = new ControlClient(config.path("binhost.control.socket"), TIMEOUT).call(ControlProtocol.TRIGGER);
+        } catch (ControlClient.Unreachable e) {
+            err.println("binhost-agent: " + e.getMessage());
+            return e.denied() ? DENIED : NOT_RUNNING;
+        } catch (IOException e) {
+            err.println("binhost-agent: trigger failed: " + e.getMessage());
+            return FINDINGS;
+        }
+        if ("denied".equals(r.error())) {
+            err.println("binhost-agent: refused: " + r.message());
+            return DENIED;
+        }
+        if (r.error() != null) {
+            err.println("binhost-agent: trigger failed (" + r.error() + "): " + r.message());
+            return FINDINGS;
+        }
+        String line = describe(r.result()) + (r.message() == null || r.message().isBlank() ? "" : ": " + r.message());
+        (r.ok() ? out : err).println(line);
+        return r.ok() ? OK : FINDINGS;
+    }
+
+    private static String describe(String result) {
+        return switch (String.valueOf(result)) {
+            case "QUEUED" -> "update run queued";
+            case "ALREADY_QUEUED" -> "an update run was already queued";
+            case "ALREADY_RUNNING" -> "an update run is already running";
+            case "REFUSED" -> "update run refused";
+            default -> "agent answered " + result;
+        };
+    }
+
+    // --- history ------------------------------------------------------------------------------------------
+
+    private int history(List<String> args) throws UsageError {
+        boolean asJson = false;
+        int n = 10;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--json")) {
+                asJson = true;
+            } else if (a.equals("-n") && i + 1 < args.size()) {
+                try {
+                    n = Integer.parseInt(args.get(++i));
+                } catch (NumberFormatException e) {
+                    throw new UsageError("-n needs a number, got '" + args.get(i) + "'");
+                }
+                if (n < 1) {
+                    throw new UsageError("-n must be at least 1");
+                }
+            } else {
+                throw new UsageError("unexpected argument '" + a + "'");
+            }
+        }
+        Path file = config.path("binhost.agent.state-dir").resolve("history.jsonl");
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            lines = List.of();
+        } catch (IOException e) {
+            err.println("binhost-agent: cannot read " + file + ": " + e.getMessage());
+            return e instanceof java.nio.file.AccessDeniedException ? DENIED : FINDINGS;
+        }
+        History.Read read = History.parse(lines, n);
+        if (read.skipped() > 0) {
+            err.println("binhost-agent: skipped " + read.skipped() + " unreadable line(s) in " + file);
+        }
+        if (asJson) {
+            print(read.runs());
+        } else if (read.runs().isEmpty()) {
+            out.println("no update runs recorded yet (" + file + ")");
+        } else {
+            read.runs().forEach(run -> out.println(History.line(run)));
+        }
+        return OK;
+    }
+
+    // --- check --------------------------------------------------------------------------------------------
+
+    private int check(Set<String> flags) {
+        Path portage = config.path("binhost.check.portage-dir");
+        Path makeConf = portage.resolve("make.conf");
+        Preflight.Inputs inputs;
+        try {
+            List<Path> dirs = new ArrayList<>();
+            for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+                if (!d.isBlank()) {
+                    dirs.add(Path.of(d));
+                }
+            }
+            dirs.addAll(List.of(Path.of("/sbin"), Path.of("/usr/sbin"), Path.of("/bin"), Path.of("/usr/bin")));
+            List<String> tools = Arrays.stream(config.get("binhost.check.tools").split(","))
+                    .map(String::strip).filter(s -> !s.isEmpty()).toList();
+            inputs = new Preflight.Inputs(MakeConf.read(makeConf), Files.isDirectory(makeConf),
+                    readOrEmpty(config.path("binhost.check.cpuinfo")),
+                    readOrEmpty(config.path("binhost.check.mountinfo")),
+                    effectiveUid(), Preflight.missingTools(tools, dirs));
+        } catch (IOException e) {
+            err.println("binhost-agent: check cannot read its inputs: " + e.getMessage());
+            return FINDINGS;
+        }
+        List<Finding> findings = Preflight.run(inputs);
+        if (flags.contains("--json")) {
+            print(findings);
+        } else if (findings.isEmpty()) {
+            out.println("ok: nothing to change (" + portage + ")");
+        } else {
+            for (Finding f : findings) {
+                out.println(f.level() + "  " + f.topic() + ": " + f.what());
+                out.println("         change: " + f.change());
+            }
+        }
+        return findings.stream().anyMatch(f -> f.level() == Finding.Level.PROBLEM) ? FINDINGS : OK;
+    }
+
+    private static String readOrEmpty(Path p) throws IOException {
+        return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+    }
+
+    /** The effective uid from /proc/self/status ("Uid: real effective saved fs"), no native call needed. */
+    static int effectiveUid() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("Uid:")) {
+                return Integer.parseInt(line.substring(4).strip().split("\\s+")[1]);
+            }
+        }
+        throw new IOException("/proc/self/status has no Uid line");
+    }
+
+    private void print(Object value) {
+        try {
+            out.println(json.writeValueAsString(value));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+}

@@ -1,0 +1,107 @@
+package dev.binhost.agent.control;
+
+import dev.binhost.agent.cli.Cli;
+import dev.binhost.agent.cli.CliConfig;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The running agent's control socket and status endpoint, with a stand-in update runner behind trigger. */
+@QuarkusTest
+@TestProfile(ControlSocketTest.WithTrigger.class)
+class ControlSocketTest {
+    /** Enables {@link RecordingTrigger} only for this test, so other tests see the real beans. */
+    public static class WithTrigger implements QuarkusTestProfile {
+        @Override
+        public Set<Class<?>> getEnabledAlternatives() {
+            return Set.of(RecordingTrigger.class);
+        }
+    }
+
+    @Inject
+    RecordingTrigger trigger;
+
+    @ConfigProperty(name = "binhost.control.socket")
+    Path socket;
+
+    @ConfigProperty(name = "quarkus.http.port")
+    int httpPort;
+
+    @Test
+    void status_overTheSocket_hasTheAgentAndEveryContributorsSection() throws Exception {
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+        ControlProtocol.Response r = new ControlClient(socket, Duration.ofSeconds(10)).call("status");
+
+        assertTrue(r.ok());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> agent = (Map<String, Object>) r.status().get("agent");
+        assertEquals(ProcessHandle.current().pid(), ((Number) agent.get("pid")).longValue());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> master = (Map<String, Object>) r.status().get("master");
+        assertEquals("127.0.0.1", master.get("host"), "the master watch's StatusContributor is included");
+    }
+
+    @Test
+    void status_overHttp_isTheSameReportReadOnly() {
+        given().get("/status").then().statusCode(200)
+                .body("agent.uptimeSeconds", greaterThanOrEqualTo(0))
+                .body("master.host", equalTo("127.0.0.1"))
+                .body("agent.version", notNullValue());
+        given().post("/status").then().statusCode(405);
+    }
+
+    @Test
+    void cliTrigger_againstTheRunningAgent_printsQueuedThenAlreadyQueued() {
+        trigger.requests().clear();
+        CliConfig config = CliConfig.of(Map.of("binhost.control.socket", socket.toString()));
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Cli cli = new Cli(config, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(Cli.OK, cli.run("trigger"));
+        assertEquals(Cli.OK, cli.run("trigger"));
+
+        assertEquals("update run queued: run queued; starts within a minute\n"
+                + "an update run was already queued: a run is already waiting\n", out.toString(StandardCharsets.UTF_8));
+        assertEquals(2, trigger.requests().size());
+        assertTrue(trigger.requests().get(0).startsWith("control socket (user "), trigger.requests().get(0));
+    }
+
+    @Test
+    void cliStatus_againstTheRunningAgent_printsSectionsOrJson() throws Exception {
+        CliConfig config = CliConfig.of(Map.of("binhost.control.socket", socket.toString(),
+                "quarkus.http.port", Integer.toString(httpPort)));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Cli cli = new Cli(config, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
+
+        assertEquals(Cli.OK, cli.run("status"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("binhost-agent "), text);
+        assertTrue(text.contains("\nmaster\n  host                         127.0.0.1\n"), text);
+
+        out.reset();
+        assertEquals(Cli.OK, cli.run("status", "--json"));
+        assertEquals("127.0.0.1", ControlProtocol.mapper().readTree(out.toByteArray()).at("/master/host").asText());
+    }
+}

@@ -64,6 +64,7 @@ final class SlaveAgent implements AutoCloseable {
         c.put("binhost.sync.deadline", "6s");
         c.put("binhost.sync.connect-timeout", "1s");
         c.put("binhost.sync.io-timeout", "3s");
+        c.put("binhost.control.socket", slave.resolve("run/binhost-agent/control.sock").toString());
         c.put("binhost.update.emerge-command", AgentJar.BASE.resolve("src/test/resources/standin/emerge-standin.sh")
                 + "," + slave.resolve("emerge-scenario.sh"));
         c.put("binhost.update.cron", "0 30 3 * * ?");
@@ -152,6 +153,15 @@ final class SlaveAgent implements AutoCloseable {
         return new SlaveAgent(rig, configFile, output, pb.start(), stateDir, logDir);
     }
 
+    /** A key of the config file the agent was started with. */
+    String configValue(String key) throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        try (var in = Files.newBufferedReader(configFile)) {
+            p.load(in);
+        }
+        return p.getProperty(key);
+    }
+
     long pid() {
         return process.pid();
     }
@@ -206,6 +216,34 @@ final class SlaveAgent implements AutoCloseable {
             sum = Double.isNaN(sum) ? v : sum + v;
         }
         return sum;
+    }
+
+    /** What a CLI call printed and returned. */
+    record CliResult(int exit, String output) {
+    }
+
+    /**
+     * Runs the installed launcher's CLI ({@code deploy/bin/binhost-agent ARGS}) against this agent's config, as
+     * root or, with {@code asNobody}, as the unprivileged user nobody (setpriv, uid/gid 65534).
+     */
+    CliResult cli(boolean asNobody, String... args) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>();
+        if (asNobody) {
+            argv.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+        }
+        argv.add(AgentJar.BASE.resolve("deploy/bin/binhost-agent").toString());
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        pb.environment().put("BINHOST_AGENT_CONFIG", configFile.toString());
+        pb.environment().put("BINHOST_AGENT_HOME", AgentJar.ensureBuilt().getParent().getParent().toString());
+        pb.environment().put("BINHOST_AGENT_JAVA", AgentJar.java());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("CLI " + argv + " did not finish");
+        }
+        return new CliResult(p.exitValue(), out);
     }
 
     /** A path as the agent sees it, through its mount namespace (/proc/PID/root). */

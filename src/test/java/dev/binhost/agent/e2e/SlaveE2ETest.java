@@ -1,6 +1,8 @@
 package dev.binhost.agent.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.binhost.agent.control.ControlClient;
+import dev.binhost.agent.control.ControlProtocol;
 import dev.binhost.agent.testing.Sh;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -215,5 +217,57 @@ class SlaveE2ETest {
         assertTrue(calls.get(calls.size() - 1).contains("--resume"), calls.toString());
         assertEquals("success", resumed.path("outcome").asText());
         assertEquals(1.0, agent.metric("binhost_update_runs_total{outcome=\"interrupted\"}"));
+    }
+
+    private void trigger() throws IOException {
+        ControlProtocol.Response r = new ControlClient(Path.of(agent.configValue("binhost.control.socket")),
+                Duration.ofSeconds(5)).call(ControlProtocol.TRIGGER);
+        assertEquals("QUEUED", r.result(), r.toString());
+    }
+
+    @Test
+    void stateDirFull_runIsReportedAsError_earlierHistoryIntact_andRecordingResumesWhenSpaceReturns()
+            throws Exception {
+        Map<String, String> config = SlaveAgent.slaveConfig(rig, PRETEND, MERGE, "0");
+        Path state = Path.of(config.get("binhost.agent.state-dir"));
+        rig.startMaster();
+        // A tiny tmpfs on the state directory, in the agent's own mount namespace only.
+        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS,
+                "mount -t tmpfs -o size=256k,mode=0750 binhost-e2e-state " + state);
+        agent.awaitHttp(Duration.ofSeconds(60));
+        agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness");
+        assertTrue(agent.mountinfo().contains(" " + state + " ") && agent.mountinfo().contains("binhost-e2e-state"),
+                "the state directory is the tiny tmpfs");
+        trigger();
+        JsonNode first = awaitRun("trigger", "success", Duration.ofSeconds(30));
+        Path history = agent.seen(state.resolve("history.jsonl"));
+        String before = Files.readString(history);
+
+        // Fill the file system, as a runaway log or a full /var would.
+        Path filler = agent.seen(state.resolve("filler"));
+        try (var out = Files.newOutputStream(filler)) {
+            byte[] block = new byte[4096];
+            for (int i = 0; i < 1024; i++) {
+                out.write(block);
+                out.flush();
+            }
+            throw new AssertionError("256 KiB tmpfs took 4 MiB");
+        } catch (IOException full) {
+            assertTrue(String.valueOf(full.getMessage()).contains("No space left"), full.toString());
+        }
+        trigger();
+        agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.metric("binhost_update_runs_total{outcome=\"error\"}")
+                >= 1), "the run on a full disk to end as an error");
+        assertTrue(agent.lines("No space left on device") >= 1, "the agent says why:\n" + agent.log());
+        assertTrue(Files.readString(history).startsWith(before), "earlier history intact");
+        assertEquals(first, agent.history().get(0));
+        assertEquals(200, agent.get("/q/health/live").status());
+
+        Files.delete(filler);
+        trigger();
+        agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.history().stream()
+                .filter(r -> "success".equals(r.path("outcome").asText())).count() == 2), "a run recorded again");
+        assertEquals(first, agent.history().get(0), "the first record survived the full disk");
     }
 }

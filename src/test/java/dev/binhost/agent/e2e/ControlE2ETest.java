@@ -1,0 +1,115 @@
+package dev.binhost.agent.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.binhost.agent.control.ControlClient;
+import dev.binhost.agent.control.ControlProtocol;
+import dev.binhost.agent.testing.Sh;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The control socket of the built agent under a storm of triggers, from root and from an unprivileged user. */
+@Tag("e2e")
+class ControlE2ETest {
+    @TempDir
+    Path tmp;
+    private Rig rig;
+    private SlaveAgent agent;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        assumeTrue(Sh.root(), "needs root for network and mount namespaces (CI runs as root)");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/bindfs")), "bindfs is not installed (apt-get install bindfs)");
+        rig = new Rig(tmp);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @Test
+    void twoHundredTriggersInOneSecond_giveOneRun_andTheUnprivilegedOnesAreRefused() throws Exception {
+        Map<String, String> config = SlaveAgent.slaveConfig(rig, SlaveE2ETest.PRETEND, SlaveE2ETest.MERGE, "0.01");
+        // Users may connect (to read status); only root may act: the agent checks the caller's uid itself.
+        config.put("binhost.control.socket-mode", "0666");
+        rig.startMaster();
+        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
+        agent.awaitHttp(Duration.ofSeconds(60));
+        agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness");
+        Path socket = Path.of(config.get("binhost.control.socket"));
+
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        List<Future<SlaveAgent.CliResult>> unprivileged = new ArrayList<>();
+        try {
+            // Two unprivileged CLI calls (each a JVM of its own) go off alongside the burst.
+            for (int i = 0; i < 2; i++) {
+                unprivileged.add(pool.submit(() -> agent.cli(true, "trigger")));
+            }
+            long t0 = System.nanoTime();
+            List<Future<String>> burst = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                burst.add(pool.submit(() -> {
+                    ControlProtocol.Response r = new ControlClient(socket, Duration.ofSeconds(5))
+                            .call(ControlProtocol.TRIGGER);
+                    return r.ok() ? r.result() : "error:" + r.error();
+                }));
+            }
+            Map<String, Integer> results = new TreeMap<>();
+            for (Future<String> f : burst) {
+                results.merge(f.get(), 1, Integer::sum);
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            E2e.figure("200 triggers over the control socket", took);
+            assertTrue(took.compareTo(Duration.ofSeconds(1)) < 0, "the burst took " + took);
+            assertEquals(1, results.getOrDefault("QUEUED", 0), "exactly one trigger queues a run: " + results);
+            assertEquals(199, results.getOrDefault("ALREADY_QUEUED", 0) + results.getOrDefault("ALREADY_RUNNING", 0),
+                    "the rest coalesce: " + results);
+            for (Future<SlaveAgent.CliResult> f : unprivileged) {
+                SlaveAgent.CliResult r = f.get();
+                assertTrue(r.exit() != 0, "an unprivileged trigger fails: " + r);
+                assertTrue(r.output().contains("trigger needs root"), r.output());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        JsonNode[] run = new JsonNode[1];
+        agent.await(Duration.ofSeconds(40), E2e.quiet(() -> {
+            run[0] = agent.history().stream().filter(r -> "trigger".equals(r.path("reason").asText()))
+                    .findFirst().orElse(null);
+            return run[0] != null;
+        }), "the triggered run to end");
+        assertEquals("success", run[0].path("outcome").asText(), run[0].toString());
+        assertEquals(7, run[0].path("installedBinary").asInt());
+        assertEquals(3, run[0].path("installedCompiled").asInt());
+        Thread.sleep(2000);
+        assertEquals(1, agent.history().size(), "one run, not one per trigger: " + agent.history());
+        assertEquals(2, Files.readAllLines(SlaveAgent.emergeCalls(rig)).size(), "one plan and one merge");
+        assertEquals(1.0, agent.metric("binhost_update_runs_total"), "runs counted");
+        assertEquals(2, agent.lines("refused trigger from user nobody"), agent.log());
+    }
+}

@@ -123,11 +123,17 @@ class MasterWatchE2ETest {
     void flappingLink_downAndUpEverySecondForThirtySeconds_causesNoTransitionStorm_andBoundedLogLines()
             throws Exception {
         rig.startMaster();
-        // The shipped hysteresis (3 failed rounds to go DOWN, 2 good ones to come back) with fast probes.
-        start(Map.of("binhost.master.down-after-failures", "3", "binhost.master.up-after-successes", "2"));
+        // The whole slave (with the export mounted), the shipped hysteresis (3 failed rounds to go DOWN, 2 good
+        // ones to come back) and fast probes.
+        Map<String, String> config = SlaveAgent.slaveConfig(rig, SlaveE2ETest.PRETEND, SlaveE2ETest.MERGE, "0");
+        config.put("binhost.master.down-after-failures", "3");
+        config.put("binhost.master.up-after-successes", "2");
+        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
+        agent.awaitHttp(Duration.ofSeconds(60));
         agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
                 "readiness with the master up");
         long linesBefore = agent.log().lines().count();
+        double mountOpsBefore = agent.metric("binhost_mount_operations_total");
         double roundsBefore = agent.metric("binhost_master_probe_duration_seconds_count");
 
         for (int i = 0; i < 15; i++) {
@@ -154,6 +160,9 @@ class MasterWatchE2ETest {
         assertTrue(transitions <= 2, "transitions while flapping: " + transitions + "\n" + agent.log());
         assertEquals((long) transitions, transitionLines, "each transition is logged exactly once");
         assertTrue(newLines <= 10, newLines + " log lines while flapping:\n" + agent.log());
+        double mountOps = SlaveAgent.metric(metrics, "binhost_mount_operations_total") - mountOpsBefore;
+        E2e.figure("flapping 30 s: mount/umount operations", mountOps);
+        assertTrue(mountOps <= 2, "no mount/unmount storm: " + mountOps + " operations\n" + metrics);
         assertEquals(200, agent.get("/q/health/live").status());
     }
 

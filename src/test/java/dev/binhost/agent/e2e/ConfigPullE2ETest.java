@@ -123,6 +123,9 @@ class ConfigPullE2ETest {
         assertEquals("trigger", run.path("reason").asText(), run.toString());
         assertEquals(7, run.path("installedBinary").asInt(), run.toString());
         assertEquals(3, run.path("installedCompiled").asInt(), run.toString());
+        // The history line is written just before the run's counters move.
+        agent.await(Duration.ofSeconds(5), E2e.quiet(() -> agent.metric("binhost_update_runs_total{outcome=\"success\"}")
+                == 1.0), "the run counted");
         String metrics = agent.get("/q/metrics").body();
         assertTrue(SlaveAgent.metric(metrics, "binhost_sync_pulls_total{outcome=\"applied\"}") >= 1, metrics);
         assertEquals(1.0, SlaveAgent.metric(metrics, "binhost_mount_up{mount=\"packages\"}"), metrics);

@@ -123,6 +123,9 @@ class SlaveE2ETest {
         // The update schedule ticks every 15 s; the owed run goes through on the first tick with the master UP.
         JsonNode run = awaitRun("catch-up", "success", Duration.ofSeconds(40));
         assertMixedCounts(run);
+        // The history line is written just before the run's counters move.
+        agent.await(Duration.ofSeconds(5), E2e.quiet(() -> agent.metric("binhost_update_runs_total{outcome=\"success\"}")
+                == 1.0), "the run counted");
         String metrics = agent.get("/q/metrics").body();
         assertEquals(1.0, SlaveAgent.metric(metrics, "binhost_update_runs_total{outcome=\"success\"}"), metrics);
         assertEquals(7.0, SlaveAgent.metric(metrics, "binhost_update_packages_total{kind=\"binary\"}"), metrics);

@@ -201,11 +201,14 @@ class SlaveE2ETest {
         SlaveAgent.lastRunYesterday(config);
         rig.startMaster();
         start(config);
-        agent.await(Duration.ofSeconds(40), E2e.quiet(() -> Files.exists(SlaveAgent.emergeCalls(rig))
-                && Files.readAllLines(SlaveAgent.emergeCalls(rig)).size() == 2), "the merge to start");
-        Thread.sleep(500);
+        // A first run completes (the owed catch-up), so there is history to keep; then a triggered one is killed.
+        JsonNode earlier = awaitRun("catch-up", "success", Duration.ofSeconds(40));
         Path historyFile = Path.of(config.get("binhost.agent.state-dir")).resolve("history.jsonl");
-        String before = Files.exists(historyFile) ? Files.readString(historyFile) : "";
+        String before = Files.readString(historyFile);
+        trigger();
+        agent.await(Duration.ofSeconds(20), E2e.quiet(() -> Files.readAllLines(SlaveAgent.emergeCalls(rig)).size() == 4),
+                "the triggered run's merge to start");
+        Thread.sleep(500);
         agent.kill();
         // The emerge runs in a session of its own and outlives the agent, as on a real slave; let it finish.
         assertTrue(!rig.processesNaming("emerge-standin").isEmpty(), "emerge survives the agent's SIGKILL");
@@ -216,11 +219,14 @@ class SlaveE2ETest {
 
         agent = null;
         start(config);
-        JsonNode interrupted = awaitRun("catch-up", "interrupted", Duration.ofSeconds(20));
+        JsonNode interrupted = awaitRun("trigger", "interrupted", Duration.ofSeconds(20));
         assertTrue(interrupted.path("message").asText().contains("the agent stopped during the apply phase"),
                 interrupted.toString());
         JsonNode resumed = awaitRun("resume", "success", Duration.ofSeconds(60));
         assertTrue(Files.readString(historyFile).startsWith(before), "earlier history intact");
+        assertEquals(earlier, agent.history().get(0));
+        assertEquals(List.of("success", "interrupted", "success"),
+                agent.history().stream().map(r -> r.path("outcome").asText()).toList());
         List<String> calls = Files.readAllLines(SlaveAgent.emergeCalls(rig));
         assertTrue(calls.get(calls.size() - 1).contains("--resume"), calls.toString());
         assertEquals("success", resumed.path("outcome").asText());

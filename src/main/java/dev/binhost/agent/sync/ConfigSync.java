@@ -24,6 +24,7 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
+
+import static dev.binhost.agent.config.Durations.human;
 
 /**
  * When the config is pulled (schedule with jitter, master UP, before each update run, on demand) and what the
@@ -58,6 +61,8 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
     private volatile Instant nextScheduledAt;
     private volatile Future<?> inFlight;
     private volatile Instant inFlightSince;
+    /** Why one more pull must follow the running one (master came UP while it ran), or null. */
+    private String followUp;
 
     @Inject
     public ConfigSync(SyncConfig config, MasterConfig master, AgentConfig agent, ProcessRunner runner, Clock clock,
@@ -73,6 +78,8 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         this.heartbeats = heartbeats;
         this.registry = registry;
         this.nextScheduledAt = clock.instant();
+        // A restart does not make the config on disk any older: freshness goes on from the last recorded success.
+        this.lastSuccessAt = pull.lastSuccess().orElse(null);
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "config-pull");
             t.setDaemon(true);
@@ -91,8 +98,8 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
                 .baseUnit("seconds").description("Time since the last successful config pull").register(registry);
         Log.infof("Config pull: %s into %s (staging %s, backup %s), every %s (+0..%s jitter), deadline %s",
                 pull.rsyncArgv().get(pull.rsyncArgv().size() - 2), pull.liveDir(), pull.stagingDir(),
-                pull.backupDir(), config.interval().isZero() ? "never (schedule off)" : config.interval(),
-                config.jitter(), config.deadline());
+                pull.backupDir(), config.interval().isZero() ? "never (schedule off)" : human(config.interval()),
+                human(config.jitter()), human(config.deadline()));
     }
 
     /** The scheduler's tick: beats, and submits a scheduled pull when one is due and none is running. */
@@ -106,27 +113,47 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         if (config.interval().isZero() || clock.instant().isBefore(nextScheduledAt)) {
             return;
         }
-        submit("schedule");
+        submit("schedule", false);
     }
 
     /** Master came UP: pull now, it may have changed its config while it was away. */
     void onMasterTransition(@ObservesAsync MasterTransition transition) {
         if (transition.cameUp() && config.pullOnMasterUp()) {
-            submit("master up");
+            submit("master up", true);
         }
     }
 
-    private synchronized void submit(String reason) {
+    /**
+     * Hands a pull to the pull thread. While one runs, a scheduled pull is dropped (the running one serves it),
+     * but a pull for a new reason (the master just came UP: the running pull may have started against the old,
+     * unreachable master) is remembered and runs right after it, once however often it is asked for.
+     */
+    private synchronized void submit(String reason, boolean followIfBusy) {
         Future<?> f = inFlight;
         if (f != null && !f.isDone()) {
+            if (followIfBusy) {
+                followUp = reason;
+            }
             return;
         }
+        start(reason);
+    }
+
+    private synchronized void start(String reason) {
         inFlightSince = clock.instant();
         inFlight = executor.submit(() -> {
             try {
                 pullNow(reason);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } finally {
+                synchronized (this) {
+                    String next = followUp;
+                    followUp = null;
+                    if (next != null && !executor.isShutdown()) {
+                        start(next + ", after a pull that was running");
+                    }
+                }
             }
         });
     }
@@ -194,8 +221,8 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
                     + (last == null ? "" : "; last attempt: " + last.message()));
         }
         Duration age = Duration.between(at, clock.instant());
-        String detail = "last successful pull " + at + " (" + age.toSeconds() + " s ago, max "
-                + config.maxAge().toSeconds() + " s)";
+        String detail = "last successful pull " + at + " (" + human(age.truncatedTo(ChronoUnit.SECONDS))
+                + " ago, max " + human(config.maxAge()) + ")";
         return age.compareTo(config.maxAge()) <= 0 ? Verdict.ok(detail) : Verdict.no(detail
                 + (last == null || last.succeeded() ? "" : "; last attempt: " + last.message()));
     }
@@ -238,6 +265,7 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         firstAttemptDone = true;
         if (r.succeeded()) {
             lastSuccessAt = r.at();
+            pull.recordSuccess(r.at());
         }
         long jitter = config.jitter().toMillis();
         nextScheduledAt = now.plus(config.interval())

@@ -2,6 +2,7 @@ package dev.binhost.agent.sync;
 
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -96,10 +97,12 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
     }
 
     /**
-     * Applies the plan in three phases: every new file is written to a hidden temp file beside its target;
-     * one flush makes them durable; then each is renamed over its target. A failure before the renames
-     * leaves the live tree as it was (stale temps are removed by the next apply), and the renames run back to
-     * back, so portage sees the old set or the new one for all but a moment.
+     * Applies the plan in three phases: every new file gets a hidden temp name beside its target (a hard link to
+     * the source when both are on one filesystem, else a copy); one flush makes them durable; then each is renamed
+     * over its target. A failure before the renames leaves the live tree as it was (stale temps are removed by
+     * the next apply), and the renames run back to back, so portage sees the old set or the new one for all but a
+     * moment. Linking is safe because nothing writes a staged or live file in place: rsync replaces a staged file
+     * by renaming its own temp file over it, and this method replaces live files by rename.
      */
     void apply(Path sourceRoot, Path liveRoot, List<Path> staleTemps, Flush flush) throws IOException {
         for (Path stale : staleTemps) {
@@ -114,8 +117,12 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
         install.addAll(change);
         List<Path> temps = new ArrayList<>();
         try {
+            boolean link = true;
             for (String file : install) {
-                temps.add(writeTemp(sourceRoot.resolve(file), liveRoot.resolve(file)));
+                Path target = liveRoot.resolve(file);
+                Path temp = target.resolveSibling("." + target.getFileName() + Tree.TEMP_SUFFIX);
+                link = placeTemp(sourceRoot.resolve(file), temp, link);
+                temps.add(temp);
             }
             flush.flush();
         } catch (IOException e) {
@@ -140,10 +147,24 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
         }
     }
 
-    private static Path writeTemp(Path source, Path target) throws IOException {
-        Path temp = target.resolveSibling("." + target.getFileName() + Tree.TEMP_SUFFIX);
+    /**
+     * Gives {@code temp} the source's bytes and mode 0644: a hard link while linking works (no data written
+     * twice), a copy once it does not (staging on another filesystem). Returns whether to try linking next time.
+     */
+    private static boolean placeTemp(Path source, Path temp, boolean link) throws IOException {
+        Files.deleteIfExists(temp);
+        if (link) {
+            try {
+                Files.createLink(temp, source);
+                Files.setPosixFilePermissions(temp, Tree.FILE_MODE);
+                return true;
+            } catch (FileSystemException | UnsupportedOperationException e) {
+                // EXDEV (another filesystem) or a filesystem without hard links: copy from here on.
+                Files.deleteIfExists(temp);
+            }
+        }
         Files.copy(source, temp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
         Files.setPosixFilePermissions(temp, Tree.FILE_MODE);
-        return temp;
+        return false;
     }
 }

@@ -103,6 +103,11 @@ public interface SyncConfig extends Checked {
         if (rsyncCommand().isEmpty() || rsyncCommand().get(0).isBlank()) {
             p.add("binhost.sync.rsync-command: must name the rsync program");
         }
+        // The apply step hard-links staged files into the live tree; rsync must replace staged files by
+        // rename, never write them in place, or it would change live files before they are checked.
+        rsyncCommand().stream().filter(a -> a.equals("--inplace") || a.startsWith("--append")).findFirst()
+                .ifPresent(a -> p.add("binhost.sync.rsync-command: must not contain " + a
+                        + " (staged files are linked into /etc/portage and must never be written in place)"));
         Checks.notNegative(p, "binhost.sync.interval", interval());
         Checks.notNegative(p, "binhost.sync.jitter", jitter());
         Checks.positive(p, "binhost.sync.deadline", deadline());

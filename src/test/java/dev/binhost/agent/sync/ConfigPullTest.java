@@ -199,6 +199,47 @@ class ConfigPullTest {
     }
 
     @Test
+    void pull_whenALaterPullIsRefusedAfterStaging_theLinkedLiveFilesKeepTheirBytes() throws Exception {
+        pull(daemon).pull();
+        Path live = config.portageDir.resolve("make.conf/01master");
+        // Applied by hard link: the live file and the staged one are one inode.
+        assertEquals(2, Files.getAttribute(live, "unix:nlink"));
+        Files.writeString(master.resolve("make.conf/01master"), "USE=\"sse sse2 avx\"\n");
+        write(master.resolve("package.use/01more"), "x\n");
+        config.maxFiles = 4;
+
+        PullResult refused = pull(daemon).pull();
+
+        assertEquals(PullResult.Outcome.REFUSED, refused.outcome(), refused.message());
+        // rsync staged the new bytes by renaming its own temp file; the live inode was never written.
+        assertEquals("USE=\"sse sse2 avx\"\n", Files.readString(config.stagingDir.resolve("make.conf/01master")));
+        assertEquals("USE=\"sse\"\n", Files.readString(live));
+        assertFalse(Files.exists(config.portageDir.resolve("package.use/01more")));
+    }
+
+    @Test
+    void pull_whenStagingIsOnAnotherFilesystem_copiesTheFilesInstead() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm)
+                && !Files.getFileStore(shm).equals(Files.getFileStore(work)),
+                "needs /dev/shm on a filesystem other than the temp dir's");
+        Path staging = Files.createTempDirectory(shm, "binhost-staging");
+        try {
+            config.stagingDir = staging;
+
+            PullResult applied = pull(daemon).pull();
+
+            assertEquals(PullResult.Outcome.APPLIED, applied.outcome(), applied.message());
+            Path live = config.portageDir.resolve("make.conf/01master");
+            assertEquals("USE=\"sse\"\n", Files.readString(live));
+            assertEquals(1, Files.getAttribute(live, "unix:nlink"));
+            assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(live)));
+        } finally {
+            ConfigPull.deleteTree(staging);
+        }
+    }
+
+    @Test
     void pull_whenTheMasterIsNotListening_failsAndSaysSo() throws Exception {
         int port = daemon.port;
         daemon.close();

@@ -1,6 +1,8 @@
 package dev.binhost.agent.sync;
 
 import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.master.MasterState;
+import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.Verdict;
@@ -8,11 +10,13 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,5 +69,75 @@ class ConfigSyncTest {
             assertTrue(stale.detail().contains("Connection refused"), stale.detail());
             assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "failed").count());
         }
+    }
+
+    ConfigSync sync(TestSyncConfig config, RsyncDaemon daemon, Clock clock, SimpleMeterRegistry registry) {
+        ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, "portage-config"),
+                work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 65536), clock);
+        return new ConfigSync(config, pull, clock, new Heartbeats(clock), registry);
+    }
+
+    @Test
+    void freshness_afterARestart_goesOnFromTheLastRecordedSuccess() throws Exception {
+        Path master = work.resolve("master");
+        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
+        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
+            MovableClock clock = new MovableClock();
+            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+            assertTrue(sync(config, daemon, clock, new SimpleMeterRegistry()).pullNow("test").succeeded());
+            Instant pulledAt = clock.now;
+            clock.now = clock.now.plusSeconds(600);
+
+            ConfigSync restarted = sync(config, daemon, clock, new SimpleMeterRegistry());
+
+            assertTrue(restarted.freshness().ok(), restarted.freshness().detail());
+            assertEquals(pulledAt.toString(), restarted.status().get("lastSuccess"));
+            assertTrue(restarted.freshness().detail().contains("10m ago"), restarted.freshness().detail());
+            clock.now = pulledAt.plus(config.maxAge()).plusSeconds(1);
+            assertFalse(sync(config, daemon, clock, new SimpleMeterRegistry()).freshness().ok(),
+                    "a recorded pull older than max-age is not fresh after a restart either");
+        }
+    }
+
+    @Test
+    void masterUp_whileAPullIsRunning_runsOneMorePullAfterIt() throws Exception {
+        Path master = work.resolve("master");
+        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
+        Path gate = work.resolve("gate");
+        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
+            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+            config.pullOnMasterUp = true;
+            // The real rsync, held back until the test opens the gate: a pull that is still running.
+            config.rsyncCommand = List.of("sh", "-c", "while [ ! -e '" + gate + "' ]; do sleep 0.02; done; "
+                    + "exec rsync \"$@\"", "rsync-after-gate");
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            ConfigSync sync = sync(config, daemon, Clock.systemUTC(), registry);
+            MasterTransition up = new MasterTransition(
+                    new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
+                    new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
+            try {
+                sync.onMasterTransition(up);
+                for (int i = 0; i < 5; i++) {
+                    sync.onMasterTransition(up);
+                }
+                Files.createFile(gate);
+
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (pulls(registry) < 2 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals(2.0, pulls(registry), "the running pull, then one follow-up for all five UPs");
+                assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
+                assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "unchanged").count());
+                Thread.sleep(500);
+                assertEquals(2.0, pulls(registry), "no third pull");
+            } finally {
+                sync.stop(null);
+            }
+        }
+    }
+
+    static double pulls(SimpleMeterRegistry registry) {
+        return registry.find("binhost.sync.pulls").counters().stream().mapToDouble(c -> c.count()).sum();
     }
 }

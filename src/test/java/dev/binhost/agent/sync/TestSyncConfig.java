@@ -18,6 +18,7 @@ final class TestSyncConfig implements SyncConfig {
     String maxFileSize = "8M";
     int maxFiles = 20000;
     List<String> treeSync;
+    boolean pullOnMasterUp;
 
     TestSyncConfig(Path root) {
         portageDir = root.resolve("etc/portage");
@@ -31,7 +32,7 @@ final class TestSyncConfig implements SyncConfig {
     @Override public List<String> rsyncCommand() { return rsyncCommand; }
     @Override public Duration interval() { return Duration.ZERO; }
     @Override public Duration jitter() { return Duration.ZERO; }
-    @Override public boolean pullOnMasterUp() { return false; }
+    @Override public boolean pullOnMasterUp() { return pullOnMasterUp; }
     @Override public Duration deadline() { return deadline; }
     @Override public Duration connectTimeout() { return Duration.ofSeconds(5); }
     @Override public Duration ioTimeout() { return ioTimeout; }

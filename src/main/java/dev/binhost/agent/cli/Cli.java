@@ -37,13 +37,18 @@ public final class Cli {
     public static final int DENIED = 4;
     public static final int CONFIG = 78;
 
-    static final Set<String> COMMANDS = Set.of("status", "trigger", "history", "check", "help", "--help", "-h");
+    static final Set<String> COMMANDS = Set.of("status", "trigger", "pull-config", "rollback-config", "history",
+            "check", "help", "--help", "-h");
     static final Duration TIMEOUT = Duration.ofSeconds(15);
+    /** A pull answers when done; it is bounded by binhost.sync.deadline (2m by default), so wait longer. */
+    static final Duration CONFIG_TIMEOUT = Duration.ofMinutes(10);
 
     static final String USAGE_TEXT = """
             usage: binhost-agent [run]                  start the agent (what the init script does)
                    binhost-agent status [--json]        master, mounts, config, current and last run
                    binhost-agent trigger                ask the running agent for an update run now (root)
+                   binhost-agent pull-config            pull the master's config now; ends a rollback's hold (root)
+                   binhost-agent rollback-config        put the previous 01* set back and hold pulls there (root)
                    binhost-agent history [--json] [-n N] the last N update runs (default 10)
                    binhost-agent check                  compare this slave with the master's pulled config
             exit codes: 0 ok, 1 findings or action refused/failed, 2 usage, 3 agent not running,
@@ -83,6 +88,8 @@ public final class Cli {
             return switch (args[0]) {
                 case "status" -> status(flags(rest, Set.of("--json")));
                 case "trigger" -> trigger(flags(rest, Set.of()));
+                case "pull-config" -> configAction(ControlProtocol.PULL_CONFIG, flags(rest, Set.of()));
+                case "rollback-config" -> configAction(ControlProtocol.ROLLBACK_CONFIG, flags(rest, Set.of()));
                 case "history" -> history(rest);
                 case "check" -> check(flags(rest, Set.of("--json")));
                 default -> {
@@ -193,6 +200,34 @@ public final class Cli {
         }
         String line = describe(r.result()) + (r.message() == null || r.message().isBlank() ? "" : ": " + r.message());
         (r.ok() ? out : err).println(line);
+        return r.ok() ? OK : FINDINGS;
+    }
+
+    // --- pull-config, rollback-config ----------------------------------------------------------------------
+
+    private int configAction(String action, Set<String> flags) {
+        ControlProtocol.Response r;
+        try {
+            r = new ControlClient(config.path("binhost.control.socket"), CONFIG_TIMEOUT).call(action);
+        } catch (ControlClient.Unreachable e) {
+            err.println("binhost-agent: " + e.getMessage());
+            return e.denied() ? DENIED : NOT_RUNNING;
+        } catch (IOException e) {
+            err.println("binhost-agent: " + action + " failed: " + e.getMessage()
+                    + "; the agent may still be working on it: see `binhost-agent status`");
+            return FINDINGS;
+        }
+        if ("denied".equals(r.error())) {
+            err.println("binhost-agent: refused: " + r.message());
+            return DENIED;
+        }
+        if (r.error() != null) {
+            err.println("binhost-agent: " + action + " failed (" + r.error() + "): " + r.message());
+            return FINDINGS;
+        }
+        // A pull's message starts with its outcome (applied, unchanged, failed, timed-out, refused).
+        (r.ok() ? out : err).println(action.equals(ControlProtocol.PULL_CONFIG) ? "config pull " + r.message()
+                : "config rollback " + (r.ok() ? "done: " : "not done: ") + r.message());
         return r.ok() ? OK : FINDINGS;
     }
 

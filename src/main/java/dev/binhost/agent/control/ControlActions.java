@@ -1,6 +1,8 @@
 package dev.binhost.agent.control;
 
+import dev.binhost.agent.spi.ConfigActions;
 import dev.binhost.agent.spi.UpdateTrigger;
+import dev.binhost.agent.spi.Verdict;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
@@ -15,6 +17,9 @@ public class ControlActions implements ControlServer.Handler {
     @Inject
     Instance<UpdateTrigger> triggers;
 
+    @Inject
+    Instance<ConfigActions> configActions;
+
     @Override
     public ControlProtocol.Response handle(ControlProtocol.Request request, ControlServer.Peer peer) {
         String action = request.action();
@@ -23,17 +28,28 @@ public class ControlActions implements ControlServer.Handler {
                 return new ControlProtocol.Response(true, action, null, null, "pong", null);
             case ControlProtocol.STATUS:
                 return new ControlProtocol.Response(true, action, null, null, null, status.snapshot());
-            case ControlProtocol.TRIGGER:
+            case ControlProtocol.TRIGGER, ControlProtocol.PULL_CONFIG, ControlProtocol.ROLLBACK_CONFIG:
                 if (!peer.privileged()) {
-                    Log.warnf("refused trigger from user %s: not root", peer.user());
+                    Log.warnf("refused %s from user %s: not root", action, peer.user());
                     return ControlProtocol.Response.failed(action, "denied",
-                            "trigger needs root; user " + peer.user() + " may only read status");
+                            action + " needs root; user " + peer.user() + " may only read status");
                 }
-                return trigger(peer);
+                return action.equals(ControlProtocol.TRIGGER) ? trigger(peer) : config(action, peer);
             default:
-                return ControlProtocol.Response.failed(action, "unknown-action",
-                        "unknown action '" + action + "'; known: status, trigger, ping");
+                return ControlProtocol.Response.failed(action, "unknown-action", "unknown action '" + action
+                        + "'; known: status, trigger, pull-config, rollback-config, ping");
         }
+    }
+
+    /** Runs on this connection's worker and answers when done: a pull is bounded by the sync's deadlines. */
+    private ControlProtocol.Response config(String action, ControlServer.Peer peer) {
+        if (!configActions.isResolvable()) {
+            return ControlProtocol.Response.failed(action, "unavailable", "this agent has no config sync");
+        }
+        String by = "control socket (user " + peer.user() + ")";
+        Verdict v = action.equals(ControlProtocol.PULL_CONFIG) ? configActions.get().pullConfig(by)
+                : configActions.get().rollbackConfig(by);
+        return new ControlProtocol.Response(v.ok(), action, null, v.ok() ? "DONE" : "FAILED", v.detail(), null);
     }
 
     private ControlProtocol.Response trigger(ControlServer.Peer peer) {

@@ -18,6 +18,8 @@ public final class ControlProtocol {
     public static final String STATUS = "status";
     public static final String TRIGGER = "trigger";
     public static final String PING = "ping";
+    public static final String PULL_CONFIG = "pull-config";
+    public static final String ROLLBACK_CONFIG = "rollback-config";
 
     private ControlProtocol() {
     }
@@ -35,7 +37,8 @@ public final class ControlProtocol {
 
     /**
      * The agent's answer. {@code error} is null on success, else one of "denied", "bad-request",
-     * "unknown-action", "unavailable"; {@code result} is the trigger's outcome (QUEUED, ALREADY_RUNNING, …).
+     * "unknown-action", "unavailable"; {@code result} is the trigger's outcome (QUEUED, ALREADY_RUNNING, …) or,
+     * for the config actions, DONE or FAILED.
      */
     @RegisterForReflection
     public record Response(boolean ok, String action, String error, String result, String message,

@@ -153,12 +153,16 @@ public final class ControlServer implements AutoCloseable {
             Peer peer = peerOf(conn);
             ControlProtocol.Response response;
             String line = readLine(conn);
+            // The deadline bounds what the client controls (sending its request, taking the answer), not the
+            // action: a config pull answers when done, bounded by the sync's own deadlines.
+            deadline.cancel(false);
             if (line == null) {
                 response = ControlProtocol.Response.failed(null, "bad-request",
                         "expected one JSON line of at most " + ControlProtocol.MAX_REQUEST + " bytes");
             } else {
                 response = answer(line, peer);
             }
+            deadline = watchdog.schedule(() -> closeQuietly(conn), READ_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             conn.write(ByteBuffer.wrap((json.writeValueAsString(response) + "\n").getBytes(StandardCharsets.UTF_8)));
             // Closing with unread input would reset the connection before the client reads the answer (an
             // oversized request): finish our side, then swallow a bounded rest, still under the deadline.

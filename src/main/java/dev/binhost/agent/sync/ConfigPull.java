@@ -47,6 +47,7 @@ public final class ConfigPull {
     private final Path staging;
     private final Path backup;
     private final Path lastSuccessFile;
+    private final Path holdFile;
     private final ProcessRunner runner;
     private final Clock clock;
 
@@ -58,6 +59,7 @@ public final class ConfigPull {
         this.backup = config.backupDir().orElseGet(() -> stateDir.resolve("config-backup")).toAbsolutePath()
                 .normalize();
         this.lastSuccessFile = stateDir.resolve("config-pull.last-success").toAbsolutePath().normalize();
+        this.holdFile = stateDir.resolve("config-pull.held").toAbsolutePath().normalize();
         this.runner = runner;
         this.clock = clock;
     }
@@ -211,34 +213,53 @@ public final class ConfigPull {
     }
 
     public Optional<Instant> backupTakenAt() {
-        try {
-            return Optional.of(Instant.parse(Files.readString(backup.resolve(BACKUP_STAMP)).strip()));
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
+        return readStamp(backup.resolve(BACKUP_STAMP));
     }
 
     /** When a pull last succeeded, as recorded by {@link #recordSuccess}; empty if never or unreadable. */
     public Optional<Instant> lastSuccess() {
-        try {
-            return Optional.of(Instant.parse(Files.readString(lastSuccessFile).strip()));
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
+        return readStamp(lastSuccessFile);
     }
 
     /**
-     * Records a successful pull so freshness survives a restart: written beside and renamed over the old record,
-     * so a crash leaves the old time or the new one. A failure is logged, not thrown: the pull itself is done.
+     * Records a successful pull so freshness survives a restart. A failure is logged, not thrown: the pull
+     * itself is done.
      */
     public void recordSuccess(Instant at) {
-        Path temp = lastSuccessFile.resolveSibling(lastSuccessFile.getFileName() + ".new");
         try {
-            Files.createDirectories(lastSuccessFile.getParent());
-            Files.writeString(temp, at + "\n");
-            Files.move(temp, lastSuccessFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            writeStamp(lastSuccessFile, at);
         } catch (IOException e) {
             Log.warnf("Cannot record the config pull's time in %s: %s", lastSuccessFile, e);
+        }
+    }
+
+    /** Since when pulls are held at a rolled-back set (survives restarts); empty when they are not. */
+    public Optional<Instant> heldSince() {
+        return readStamp(holdFile);
+    }
+
+    /** Holds pulls at the set a rollback restored, until {@link #release}. */
+    public void hold(Instant since) throws IOException {
+        writeStamp(holdFile, since);
+    }
+
+    public void release() throws IOException {
+        Files.deleteIfExists(holdFile);
+    }
+
+    /** Written beside and renamed over the old record, so a crash leaves the old time or the new one. */
+    private static void writeStamp(Path file, Instant at) throws IOException {
+        Path temp = file.resolveSibling(file.getFileName() + ".new");
+        Files.createDirectories(file.getParent());
+        Files.writeString(temp, at + "\n");
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static Optional<Instant> readStamp(Path file) {
+        try {
+            return Optional.of(Instant.parse(Files.readString(file).strip()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 

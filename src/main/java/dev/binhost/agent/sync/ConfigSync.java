@@ -6,6 +6,7 @@ import dev.binhost.agent.master.MasterConfig;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
+import dev.binhost.agent.spi.ConfigActions;
 import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.StatusContributor;
 import dev.binhost.agent.spi.Verdict;
@@ -21,6 +22,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
 import jakarta.inject.Inject;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +45,7 @@ import static dev.binhost.agent.config.Durations.human;
  * {@link ConfigPull}. The scheduler's tick only hands a due pull to this class's own thread.
  */
 @ApplicationScoped
-public class ConfigSync implements ConfigRefresher, StatusContributor {
+public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContributor {
     static final String LOOP = "config-sync";
     private static final Duration TICK = Duration.ofSeconds(10);
 
@@ -57,6 +59,8 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
 
     private volatile PullResult last;
     private volatile Instant lastSuccessAt;
+    /** Set by a rollback: scheduled, master-UP and before-run pulls wait until the admin pulls on demand. */
+    private volatile Instant heldSince;
     private volatile boolean firstAttemptDone;
     private volatile Instant nextScheduledAt;
     private volatile Future<?> inFlight;
@@ -80,6 +84,11 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         this.nextScheduledAt = clock.instant();
         // A restart does not make the config on disk any older: freshness goes on from the last recorded success.
         this.lastSuccessAt = pull.lastSuccess().orElse(null);
+        this.heldSince = pull.heldSince().orElse(null);
+        if (heldSince != null) {
+            Log.warnf("Config pulls are held at the set rolled back at %s; `binhost-agent pull-config` resumes them",
+                    heldSince);
+        }
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "config-pull");
             t.setDaemon(true);
@@ -96,6 +105,12 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         Gauge.builder("binhost.sync.age", this, s -> s.lastSuccessAt == null ? Double.NaN
                         : Duration.between(s.lastSuccessAt, s.clock.instant()).toMillis() / 1000.0)
                 .baseUnit("seconds").description("Time since the last successful config pull").register(registry);
+        Gauge.builder("binhost.sync.last.success", this, s -> s.lastSuccessAt == null ? Double.NaN
+                        : s.lastSuccessAt.toEpochMilli() / 1000.0)
+                .baseUnit("seconds").description("Unix time of the last successful config pull").register(registry);
+        Gauge.builder("binhost.sync.held", this, s -> s.heldSince == null ? 0 : 1)
+                .description("1 while config pulls are held at a rolled-back set (until pull-config)")
+                .register(registry);
         Log.infof("Config pull: %s into %s (staging %s, backup %s), every %s (+0..%s jitter), deadline %s",
                 pull.rsyncArgv().get(pull.rsyncArgv().size() - 2), pull.liveDir(), pull.stagingDir(),
                 pull.backupDir(), config.interval().isZero() ? "never (schedule off)" : human(config.interval()),
@@ -143,7 +158,11 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         inFlightSince = clock.instant();
         inFlight = executor.submit(() -> {
             try {
-                pullNow(reason);
+                if (heldSince == null) {
+                    pullNow(reason);
+                } else {
+                    Log.debugf("Config pull (%s) skipped: held since the rollback at %s", reason, heldSince);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
@@ -181,13 +200,23 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         }
     }
 
-    /** Puts the previous 01* set back (the CLI's {@code rollback-config}); see {@link ConfigPull#rollback()}. */
-    public RollbackResult rollbackConfig() throws InterruptedException {
+    /**
+     * Puts the previous 01* set back (see {@link ConfigPull#rollback()}) and holds pulls there: otherwise the
+     * next scheduled or before-run pull would re-apply the very set the admin is rolling back from.
+     */
+    public RollbackResult rollBack() throws InterruptedException {
         lock.lockInterruptibly();
         try {
             RollbackResult r = pull.rollback();
             if (r.done()) {
-                Log.infof("Config rollback: %s", r.message());
+                Instant now = clock.instant();
+                heldSince = now;
+                try {
+                    pull.hold(now);
+                } catch (IOException e) {
+                    Log.warnf("Cannot record the hold on config pulls (it lasts until the agent restarts): %s", e);
+                }
+                Log.infof("Config rollback: %s; pulls held until `binhost-agent pull-config`", r.message());
             } else {
                 Log.warnf("Config rollback not done: %s", r.message());
             }
@@ -198,7 +227,43 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
     }
 
     @Override
+    public Verdict pullConfig(String requestedBy) {
+        try {
+            if (heldSince != null) {
+                Log.infof("Config pulls resumed by %s (held since %s)", requestedBy, heldSince);
+                heldSince = null;
+                pull.release();
+            }
+            PullResult r = pullNow("on demand by " + requestedBy);
+            String tag = r.outcome().tag() + ": ";
+            return new Verdict(r.succeeded(), r.message().startsWith(tag) ? r.message() : tag + r.message());
+        } catch (IOException e) {
+            return Verdict.no("cannot end the hold on config pulls: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Verdict.no("interrupted while pulling the config");
+        }
+    }
+
+    @Override
+    public Verdict rollbackConfig(String requestedBy) {
+        try {
+            Log.infof("Config rollback requested by %s", requestedBy);
+            RollbackResult r = rollBack();
+            return new Verdict(r.done(), r.message() + (r.done()
+                    ? "; config pulls are held at this set until `binhost-agent pull-config`" : ""));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Verdict.no("interrupted while rolling back the config");
+        }
+    }
+
+    @Override
     public Verdict refreshBeforeRun() {
+        Instant held = heldSince;
+        if (held != null) {
+            return Verdict.ok("config held at the set rolled back at " + held + "; not pulled");
+        }
         try {
             PullResult r = pullNow("before update run");
             if (r.succeeded()) {
@@ -215,6 +280,11 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
 
     /** Fresh = the last successful pull is younger than binhost.sync.max-age. */
     public Verdict freshness() {
+        Instant held = heldSince;
+        if (held != null) {
+            return Verdict.ok("held at the set rolled back at " + held + " (rollback-config); "
+                    + "`binhost-agent pull-config` resumes pulls");
+        }
         Instant at = lastSuccessAt;
         if (at == null) {
             return Verdict.no("no successful config pull since the agent started"
@@ -255,6 +325,7 @@ public class ConfigSync implements ConfigRefresher, StatusContributor {
         m.put("lastAttempt", r == null ? null : r.at().toString());
         m.put("lastMessage", r == null ? null : r.message());
         m.put("backupTakenAt", pull.backupTakenAt().map(Instant::toString).orElse(null));
+        m.put("heldSince", heldSince == null ? null : heldSince.toString());
         m.put("nextScheduled", config.interval().isZero() ? null : nextScheduledAt.toString());
         return m;
     }

@@ -89,6 +89,23 @@ class ControlSocketTest {
     }
 
     @Test
+    void cliPullConfig_againstTheRunningAgent_runsTheRealPullAndReportsItsFailure() {
+        CliConfig config = CliConfig.of(Map.of("binhost.control.socket", socket.toString()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Cli cli = new Cli(config, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+
+        // The test profile's master (port 1) never answers, so the agent's real pull fails and says why.
+        assertEquals(Cli.FINDINGS, cli.run("pull-config"));
+
+        String said = err.toString(StandardCharsets.UTF_8);
+        assertTrue(said.startsWith("config pull failed: rsync from rsync://127.0.0.1:1/"), said);
+        assertTrue(said.contains("live tree untouched"), said);
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void cliStatus_againstTheRunningAgent_printsSectionsOrJson() throws Exception {
         CliConfig config = CliConfig.of(Map.of("binhost.control.socket", socket.toString(),
                 "quarkus.http.port", Integer.toString(httpPort)));

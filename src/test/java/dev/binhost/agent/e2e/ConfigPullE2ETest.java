@@ -163,6 +163,29 @@ class ConfigPullE2ETest {
         String metrics = agent.get("/q/metrics").body();
         assertTrue(SlaveAgent.metric(metrics, "binhost_sync_files_total{change=\"removed\"}") >= 1, metrics);
         assertTrue(SlaveAgent.metric(metrics, "binhost_sync_files_total{change=\"changed\"}") >= 1, metrics);
+
+        // The admin rolls back with the installed CLI: nobody may not; root gets the previous set, held there
+        // (the next scheduled pulls leave it alone) until pull-config.
+        SlaveAgent.CliResult denied = agent.cli(true, "rollback-config");
+        assertEquals(4, denied.exit(), denied.output());
+        SlaveAgent.CliResult back = agent.cli(false, "rollback-config");
+        assertEquals(0, back.exit(), back.output());
+        assertTrue(back.output().contains("package.use/01python"), back.output());
+        Map<String, String> rolledBack = snapshot(portage());
+        assertTrue(rolledBack.get("make.conf/01master").contains("radeon r600"), rolledBack.toString());
+        assertTrue(rolledBack.containsKey("package.use/01python"));
+        double pullsBefore = SlaveAgent.metric(agent.get("/q/metrics").body(), "binhost_sync_pulls_total");
+        Thread.sleep(12_000);
+        assertEquals(rolledBack, snapshot(portage()), "a scheduled pull must not undo the rollback");
+        assertEquals(pullsBefore, SlaveAgent.metric(agent.get("/q/metrics").body(), "binhost_sync_pulls_total"));
+        assertEquals(1.0, SlaveAgent.metric(agent.get("/q/metrics").body(), "binhost_sync_held"));
+        assertEquals(200, agent.get("/q/health/ready").status(), "held is a choice, not a fault");
+
+        SlaveAgent.CliResult pulled = agent.cli(false, "pull-config");
+        assertEquals(0, pulled.exit(), pulled.output());
+        assertTrue(pulled.output().contains("config pull applied"), pulled.output());
+        assertEquals(expected, snapshot(portage()));
+        assertEquals(0.0, SlaveAgent.metric(agent.get("/q/metrics").body(), "binhost_sync_held"));
     }
 
     @Test

@@ -140,4 +140,60 @@ class ConfigSyncTest {
     static double pulls(SimpleMeterRegistry registry) {
         return registry.find("binhost.sync.pulls").counters().stream().mapToDouble(c -> c.count()).sum();
     }
+
+    @Test
+    void rollback_holdsPullsAtTheRestoredSet_acrossARestart_untilPullConfig() throws Exception {
+        Path master = work.resolve("master");
+        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
+        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
+            MovableClock clock = new MovableClock();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+            ConfigSync sync = sync(config, daemon, clock, registry);
+            assertTrue(sync.pullConfig("test").ok());
+            Files.writeString(master.resolve("package.use/01master"), "a/b x y\n");
+            Verdict second = sync.pullConfig("test");
+            assertTrue(second.ok(), second.detail());
+            assertTrue(second.detail().startsWith("applied: "), second.detail());
+            Path live = config.portageDir.resolve("package.use/01master");
+
+            Verdict back = sync.rollbackConfig("test");
+
+            assertTrue(back.ok(), back.detail());
+            assertEquals("a/b x\n", Files.readString(live));
+            assertEquals(1.0, registry.get("binhost.sync.held").gauge().value());
+            Verdict beforeRun = sync.refreshBeforeRun();
+            assertTrue(beforeRun.ok(), beforeRun.detail());
+            assertTrue(beforeRun.detail().contains("held"), beforeRun.detail());
+            assertEquals("a/b x\n", Files.readString(live), "the run's refresh must not undo the rollback");
+            assertTrue(sync.freshness().ok(), "held is fresh by the admin's choice");
+
+            ConfigSync restarted = sync(config, daemon, clock, new SimpleMeterRegistry());
+            assertTrue(restarted.refreshBeforeRun().detail().contains("held"), "the hold survives a restart");
+            assertEquals("a/b x\n", Files.readString(live));
+
+            Verdict resumed = restarted.pullConfig("test");
+            assertTrue(resumed.ok(), resumed.detail());
+            assertEquals("a/b x y\n", Files.readString(live));
+            assertEquals(null, restarted.status().get("heldSince"));
+            assertTrue(restarted.refreshBeforeRun().detail().startsWith("config pulled"),
+                    "pulls run again after pull-config");
+        }
+    }
+
+    @Test
+    void rollback_withoutABackup_isNotDoneAndHoldsNothing() throws Exception {
+        Path master = work.resolve("master");
+        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
+        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
+            ConfigSync sync = sync(new TestSyncConfig(work.resolve("slave")), daemon, new MovableClock(),
+                    new SimpleMeterRegistry());
+
+            Verdict back = sync.rollbackConfig("test");
+
+            assertFalse(back.ok());
+            assertTrue(back.detail().contains("no backup"), back.detail());
+            assertEquals(null, sync.status().get("heldSince"));
+        }
+    }
 }

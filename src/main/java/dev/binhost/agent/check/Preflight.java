@@ -1,23 +1,25 @@
 package dev.binhost.agent.check;
 
+import dev.binhost.agent.mount.MountTable;
+import dev.binhost.agent.mount.PortageDirs;
+import dev.binhost.agent.portage.Finding;
+import dev.binhost.agent.portage.MakeConf;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * {@code binhost-agent check}: compares this slave with the master's pulled configuration the way the seed
  * advises (same CHOST, CPU_FLAGS_X86 for this CPU, -march=native on both sides, a writable DISTDIR) and looks
- * for what the agent needs (rsync, mount helpers, root). Pure over its inputs, so tests feed it fixtures.
+ * for what the agent needs (rsync, mount helpers, root). DISTDIR and PKGDIR are the mount preflight's
+ * ({@link PortageDirs}). Pure over its inputs, so tests feed it fixtures.
  */
 public final class Preflight {
-    /** Where Portage finds its distfiles when make.conf does not say (Portage's current default). */
-    public static final String DEFAULT_DISTDIR = "/var/cache/distfiles";
-
     /** The Gentoo package that ships each tool the agent starts, for the "what to change" text. */
     static final Map<String, String> PACKAGE_OF = Map.of(
             "rsync", "net-misc/rsync", "mount", "sys-apps/util-linux", "umount", "sys-apps/util-linux",
@@ -42,8 +44,7 @@ public final class Preflight {
         List<MakeConf.Source> masterSources = in.makeConf().stream()
                 .filter(s -> MakeConf.fileName(s.name()).startsWith("01")).toList();
         MakeConf.Evaluation master = MakeConf.evaluate(masterSources);
-        String slaveFile = in.makeConf().stream().map(MakeConf.Source::name)
-                .filter(n -> MakeConf.fileName(n).startsWith("02")).findFirst().orElse("make.conf/02local");
+        String slaveFile = all.slaveFile();
 
         for (String p : all.problems()) {
             findings.add(Finding.problem("make.conf", p, "fix the line: Portage reads make.conf as VAR=\"value\" lines"));
@@ -58,7 +59,12 @@ public final class Preflight {
             cpuFlags(all, cpu, slaveFile, findings);
             march(master, all, cpu, slaveFile, findings);
         }
-        distdir(all, MountInfo.parse(in.mountinfo()), slaveFile, findings);
+        try {
+            findings.addAll(PortageDirs.check(all, MountTable.parse(in.mountinfo()), Map.of()));
+        } catch (IllegalArgumentException e) {
+            findings.add(Finding.problem("mountinfo", "DISTDIR and PKGDIR were not checked: " + e.getMessage(),
+                    "check binhost.check.mountinfo points at /proc/self/mountinfo"));
+        }
         for (String tool : in.missingTools()) {
             findings.add(Finding.problem("tools", tool + " is not installed (not found in PATH, /sbin, /usr/sbin)",
                     "emerge --ask " + PACKAGE_OF.getOrDefault(tool, "the package that provides " + tool)));
@@ -155,30 +161,9 @@ public final class Preflight {
         return march;
     }
 
-    private static void distdir(MakeConf.Evaluation all, List<MountInfo.Mount> mounts, String slaveFile,
-            List<Finding> findings) {
-        String distdir = all.get("DISTDIR").isBlank() ? DEFAULT_DISTDIR : all.get("DISTDIR").strip();
-        String fix = "set DISTDIR=\"" + DEFAULT_DISTDIR + "\" (a local, writable directory) in " + slaveFile;
-        Optional<MountInfo.Mount> on = MountInfo.containing(mounts, distdir);
-        if (on.isPresent() && on.get().readOnly()) {
-            MountInfo.Mount m = on.get();
-            findings.add(Finding.problem("DISTDIR", "DISTDIR " + distdir + " is on the read-only " + m.fsType()
-                    + " mount " + m.mountPoint() + " (" + m.source() + "); emerge cannot save downloads there", fix));
-        } else if (on.isPresent() && on.get().fsType().startsWith("nfs")) {
-            findings.add(Finding.advice("DISTDIR", "DISTDIR " + distdir + " is on the NFS share "
-                    + on.get().mountPoint() + "; the slave would write into the master's tree", fix));
-        }
-        List<MakeConf.Assignment> set = all.assignments().stream().filter(a -> a.name().equals("DISTDIR")).toList();
-        if (!set.isEmpty() && MakeConf.fileName(set.get(set.size() - 1).source()).startsWith("01")) {
-            findings.add(Finding.advice("DISTDIR", "DISTDIR comes from the master's "
-                    + set.get(set.size() - 1).source() + "; the seed overrides it on the slave", fix));
-        }
-    }
-
     /** " (from make.conf/02slave)" for messages: which file's assignment is in force. */
     private static String origin(MakeConf.Evaluation all, String name) {
-        List<MakeConf.Assignment> set = all.assignments().stream().filter(a -> a.name().equals(name)).toList();
-        return set.isEmpty() ? " (not set)" : " (from " + set.get(set.size() - 1).source() + ")";
+        return all.last(name).map(a -> " (from " + a.source() + ")").orElse(" (not set)");
     }
 
     /** The tools in {@code tools} found in none of the directories (PATH plus sbin, where mount helpers live). */

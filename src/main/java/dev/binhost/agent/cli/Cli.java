@@ -2,11 +2,11 @@ package dev.binhost.agent.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.binhost.agent.check.Finding;
-import dev.binhost.agent.check.MakeConf;
 import dev.binhost.agent.check.Preflight;
 import dev.binhost.agent.control.ControlClient;
 import dev.binhost.agent.control.ControlProtocol;
+import dev.binhost.agent.portage.Finding;
+import dev.binhost.agent.portage.MakeConf;
 
 import java.io.IOException;
 import java.io.PrintStream;

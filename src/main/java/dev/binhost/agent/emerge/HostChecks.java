@@ -1,5 +1,6 @@
 package dev.binhost.agent.emerge;
 
+import dev.binhost.agent.portage.RunningEmerge;
 import dev.binhost.agent.spi.Verdict;
 
 import java.io.IOException;
@@ -7,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -24,49 +24,19 @@ public final class HostChecks {
     private HostChecks() {
     }
 
-    /** PIDs of running emerge processes: argv[0], or argv[1] under a Python interpreter, is named "emerge". */
+    /** PIDs of running emerge processes ({@link RunningEmerge}); a /proc that cannot be listed is an error. */
     public static List<Long> emergePids(Path procDir) {
-        List<Long> pids = new ArrayList<>();
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procDir, p -> p.getFileName().toString()
-                .matches("\\d+"))) {
-            for (Path dir : dirs) {
-                byte[] cmdline;
-                try {
-                    cmdline = Files.readAllBytes(dir.resolve("cmdline"));
-                } catch (IOException e) {
-                    continue; // the process ended while we looked, or is not ours to read
-                }
-                if (isEmerge(new String(cmdline, StandardCharsets.UTF_8).split("\0"))) {
-                    pids.add(Long.parseLong(dir.getFileName().toString()));
-                }
-            }
+        try {
+            return RunningEmerge.pids(procDir);
         } catch (IOException e) {
             throw new IllegalStateException("cannot list " + procDir + ": " + e.getMessage(), e);
         }
-        pids.sort(null);
-        return pids;
-    }
-
-    static boolean isEmerge(String[] argv) {
-        if (argv.length == 0 || argv[0].isEmpty()) {
-            return false;
-        }
-        if (base(argv[0]).equals("emerge")) {
-            return true;
-        }
-        return argv.length > 1 && base(argv[0]).startsWith("python") && base(argv[1]).equals("emerge");
-    }
-
-    private static String base(String path) {
-        int slash = path.lastIndexOf('/');
-        return slash < 0 ? path : path.substring(slash + 1);
     }
 
     public static Verdict noOtherEmerge(Path procDir) {
         List<Long> pids = emergePids(procDir);
         return pids.isEmpty() ? Verdict.ok("no emerge running")
-                : Verdict.no("emerge already running (pid " + pids.stream().map(String::valueOf)
-                        .reduce((a, b) -> a + ", " + b).orElse("") + ")");
+                : Verdict.no("emerge already running (" + RunningEmerge.describe(pids) + ")");
     }
 
     /** Battery when a battery exists and no mains/USB supply is online; mains otherwise (including no info). */

@@ -27,12 +27,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Mounts the master's shares, releases them by policy, and probes their health. The agent's own threads never
@@ -56,13 +50,6 @@ public class MountManager {
     private final Map<String, Owned> owned = new ConcurrentHashMap<>();
     private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
     private final Map<String, Instant> probeDueAt = new ConcurrentHashMap<>();
-    /** Waits for children, so that a child the kernel will not let die holds one of these, never the caller. */
-    private final ExecutorService helpers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "mount-child-wait");
-        t.setDaemon(true);
-        return t;
-    });
-    private static final Duration GIVE_UP_MARGIN = Duration.ofSeconds(15);
 
     @Inject
     public MountManager(MountConfig config, ProcessRunner runner, MeterRegistry registry, Clock clock,
@@ -379,24 +366,15 @@ public class MountManager {
     }
 
     /**
-     * Runs a child on a helper thread and waits a bounded time. The runner kills a child at its deadline, but a
-     * child in uninterruptible sleep (a hard NFS mount, a FUSE request the server already took) survives even
-     * SIGKILL; then only the helper thread waits for it, and the caller gets a timeout.
+     * Runs a child through the runner, which bounds the wait even for a child that survives SIGKILL in
+     * uninterruptible sleep (a hard NFS mount, a FUSE request the frozen server took): it reports that child
+     * as timed out instead of waiting for it.
      */
     private CommandResult runCommand(Command command) {
-        Future<CommandResult> running = helpers.submit(() -> runner.run(command));
-        Duration giveUp = command.deadline().multipliedBy(2).plus(GIVE_UP_MARGIN);
         try {
-            return running.get(giveUp.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            Log.errorf("%s did not end %s after its deadline, even when killed (stuck in the kernel?); abandoned",
-                    command.display(), giveUp.minus(command.deadline()));
-            return new CommandResult(command.label(), 137, giveUp, true,
-                    "could not be killed within " + giveUp + " (uninterruptible sleep?)", Optional.empty());
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            return new CommandResult(command.label(), 127, Duration.ZERO, false,
-                    cause instanceof IOException ? cause.getMessage() : String.valueOf(cause), Optional.empty());
+            return runner.run(command);
+        } catch (IOException e) {
+            return new CommandResult(command.label(), 127, Duration.ZERO, false, e.getMessage(), Optional.empty());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new CommandResult(command.label(), 130, Duration.ZERO, false, "interrupted", Optional.empty());

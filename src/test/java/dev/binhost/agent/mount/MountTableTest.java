@@ -1,9 +1,14 @@
 package dev.binhost.agent.mount;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -94,5 +99,31 @@ class MountTableTest {
         MountTable real = MountTable.parse(java.nio.file.Files.readString(Path.of("/proc/self/mountinfo")));
         assertTrue(real.at(Path.of("/")).isPresent());
         assertTrue(real.at(Path.of("/proc")).isPresent());
+    }
+
+    @Test
+    void containing_liveReadOnlyBindMountInAPrivateNamespace_isReadOnlyAndUnescaped(@TempDir Path dir)
+            throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")) && isRoot(),
+                "needs root and unshare(1) for a private mount namespace");
+        Path src = Files.createDirectories(dir.resolve("src/distfiles")).getParent();
+        Path share = Files.createDirectories(dir.resolve("share dir"));
+        Process p = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
+                "mount --bind \"$1\" \"$2\" && mount -o remount,bind,ro \"$2\" && cat /proc/self/mountinfo",
+                "sh", src.toString(), share.toString()).redirectErrorStream(true).start();
+        String mountinfo = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), mountinfo);
+
+        MountTable live = MountTable.parse(mountinfo);
+        MountEntry m = live.containing(share.resolve("distfiles")).orElseThrow();
+        assertEquals(share, m.mountPoint(), "the space in the path is unescaped");
+        assertTrue(m.readOnly());
+        assertFalse(live.containing(src.resolve("distfiles")).orElseThrow().readOnly());
+    }
+
+    static boolean isRoot() throws Exception {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .anyMatch(l -> l.matches("Uid:\\s+\\d+\\s+0\\s.*"));
     }
 }

@@ -1,6 +1,7 @@
 package dev.binhost.agent.process;
 
 import dev.binhost.agent.posix.JnrPosix;
+import dev.binhost.agent.posix.Posix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,6 +91,40 @@ class ProcessRunnerTest {
         assertEquals(128 + 9, r.exitCode(), "ended by SIGKILL");
         long pid = Long.parseLong(Files.readString(pidFile).strip());
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+    }
+
+    /**
+     * A child in uninterruptible sleep (a dead NFS server) outlives SIGKILL. Such a child cannot be made on
+     * demand, so the signals are refused here instead: the child lives on exactly as a D-state one would, and
+     * the runner must report it rather than wait for it (the mount manager relies on that).
+     */
+    @Test
+    void run_whenChildSurvivesSigkill_returnsReportingItUnkillable() throws Exception {
+        Posix refusing = new Posix() {
+            public boolean kill(int pid, int signal) {
+                return true;
+            }
+
+            public int geteuid() {
+                return new JnrPosix().geteuid();
+            }
+
+            public FileLock tryLock(Path file) throws IOException {
+                return new JnrPosix().tryLock(file);
+            }
+        };
+        Path pidFile = tmp.resolve("pid");
+        CommandResult r = new ProcessRunner(refusing, Duration.ofMillis(100), TAIL)
+                .run(sh("echo $$ > " + pidFile + "; exec sleep 60").deadline(Duration.ofMillis(300)).build());
+        long pid = Long.parseLong(Files.readString(pidFile).strip());
+        try {
+            assertTrue(r.timedOut(), r.summary());
+            assertEquals(ProcessRunner.UNKILLABLE, r.exitCode());
+            assertFalse(r.succeeded());
+            assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "still there, not waited for");
+        } finally {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
     }
 
     @Test

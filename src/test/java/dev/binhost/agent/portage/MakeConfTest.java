@@ -1,4 +1,4 @@
-package dev.binhost.agent.check;
+package dev.binhost.agent.portage;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,8 +10,10 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** The one make.conf parser, as {@code binhost-agent check} and the mount preflight use it. */
 class MakeConfTest {
-    static final Path SEED = Path.of("src/test/resources/fixtures/portage/seed");
+    static final Path FIXTURES = Path.of("src/test/resources/fixtures");
+    static final Path SEED = FIXTURES.resolve("portage/seed");
 
     private static MakeConf.Evaluation eval(String... texts) {
         List<MakeConf.Source> sources = new java.util.ArrayList<>();
@@ -51,6 +53,66 @@ class MakeConfTest {
     }
 
     @Test
+    void load_seedSlaveWithBackupFile_expandsFromTheMastersFileAndIgnoresTheBackup() throws Exception {
+        Path mc = FIXTURES.resolve("make.conf/seed-slave/make.conf");
+        assertEquals(List.of("make.conf/01master", "make.conf/02slave"),
+                MakeConf.read(mc).stream().map(MakeConf.Source::name).toList(), "02slave~ is an editor backup");
+        MakeConf.Evaluation e = MakeConf.load(mc);
+        assertEquals("/usr/portage/distfiles", e.get("DISTDIR"), "${PORTDIR} set in 01master");
+        assertEquals("/usr/portage/packages", e.get("PKGDIR"));
+        assertEquals("parallel-fetch userfetch nostrip binpkg-logs", e.get("FEATURES"));
+        assertEquals("amdgpu radeonsi", e.get("VIDEO_CARDS"));
+        assertTrue(e.get("USE").endsWith("bluetooth pm-utils upower wireless -3dnow -3dnowext -consolekit elogind"));
+        assertTrue(e.get("EMERGE_DEFAULT_OPTS").contains("'sys-kernel/*-sources games-simulation/flightgear-data'"));
+        assertTrue(e.problems().isEmpty(), e.problems().toString());
+        assertEquals("make.conf/02slave", e.slaveFile());
+        assertEquals("/var/cache/distfiles-local",
+                MakeConf.load(FIXTURES.resolve("make.conf/fixed-slave/make.conf")).get("DISTDIR"),
+                "export DISTDIR='...' in 02slave overrides the master's");
+    }
+
+    @Test
+    void read_nestedDirectories_areWalkedInPortagesOrderSkippingHiddenBackupAndCvs(@TempDir Path dir)
+            throws Exception {
+        Path mc = Files.createDirectory(dir.resolve("make.conf"));
+        Files.createDirectories(mc.resolve("02slave"));
+        Files.createDirectories(mc.resolve(".git"));
+        Files.createDirectories(mc.resolve("CVS"));
+        Files.createDirectories(mc.resolve("old~"));
+        Files.writeString(mc.resolve("01master"), "A=one\n");
+        Files.writeString(mc.resolve("02slave/b"), "A=\"${A} b\"\n");
+        Files.writeString(mc.resolve("02slave/a"), "A=\"${A} a\"\n");
+        Files.writeString(mc.resolve("02slave.z"), "A=\"${A} z\"\n");
+        Files.writeString(mc.resolve(".git/x"), "A=git\n");
+        Files.writeString(mc.resolve("CVS/x"), "A=cvs\n");
+        Files.writeString(mc.resolve("old~/x"), "A=old\n");
+        List<MakeConf.Source> sources = MakeConf.read(mc);
+        // A directory's files come where its name sorts ("02slave" before "02slave.z"), not by full path.
+        assertEquals(List.of("make.conf/01master", "make.conf/02slave/a", "make.conf/02slave/b",
+                "make.conf/02slave.z"), sources.stream().map(MakeConf.Source::name).toList());
+        assertEquals("one a b z", MakeConf.evaluate(sources).get("A"));
+    }
+
+    @Test
+    void read_missingPath_hasNoSources() throws Exception {
+        assertTrue(MakeConf.read(Path.of("/nonexistent/make.conf")).isEmpty());
+        assertTrue(MakeConf.load(Path.of("/nonexistent/make.conf")).values().isEmpty());
+    }
+
+    @Test
+    void load_singleFile_handlesUnquotedCommentsContinuationsAndEscapes() throws Exception {
+        MakeConf.Evaluation e = MakeConf.load(FIXTURES.resolve("make.conf/single-file.conf"));
+        assertEquals("/var/cache/binpkgs", e.get("PKGDIR"), "the trailing comment is not part of the value");
+        assertEquals("/var/cache/distfiles", e.get("DISTDIR"));
+        assertEquals("-O2 -pipe", e.get("CFLAGS"));
+        assertEquals("-O2 -pipe -g0", e.get("CXXFLAGS"));
+        assertEquals("getbinpkg  binpkg-logs", e.get("FEATURES"));
+        assertEquals("a \"b\" $c", e.get("QUOTED"));
+        assertTrue(e.problems().isEmpty(), e.problems().toString());
+        assertEquals("make.conf/02local", e.slaveFile(), "no 02* file yet: advice names a new one");
+    }
+
+    @Test
     void read_singleFile_isOneSource(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("make.conf"), "CHOST=\"x86_64-pc-linux-gnu\"\n");
         assertEquals("x86_64-pc-linux-gnu", MakeConf.evaluate(MakeConf.read(dir.resolve("make.conf"))).get("CHOST"));
@@ -62,6 +124,7 @@ class MakeConfTest {
                 PORTDIR=/usr/portage
                 DISTDIR="${PORTDIR}/distfiles"
                 PKGDIR=$PORTDIR/packages
+                BRACED=${PORTDIR}/a
                 LITERAL='${PORTDIR} stays'
                 export MAKEOPTS="-j2"
                 ESCAPED="cost \\$5 \\"quoted\\""
@@ -69,6 +132,7 @@ class MakeConfTest {
                 """);
         assertEquals("/usr/portage/distfiles", e.get("DISTDIR"));
         assertEquals("/usr/portage/packages", e.get("PKGDIR"));
+        assertEquals("/usr/portage/a", e.get("BRACED"));
         assertEquals("${PORTDIR} stays", e.get("LITERAL"));
         assertEquals("-j2", e.get("MAKEOPTS"));
         assertEquals("cost $5 \"quoted\"", e.get("ESCAPED"));
@@ -94,9 +158,12 @@ class MakeConfTest {
     }
 
     @Test
-    void setIn_findsAssignmentsByFilePrefix() {
+    void setInAndLast_findAssignmentsByFilePrefixAndTheOneInForce() {
         MakeConf.Evaluation e = eval("CHOST=a\n", "CHOST=b\n");
         assertEquals(1, e.setIn("CHOST", "02").size());
         assertEquals("b", e.setIn("CHOST", "02").get(0).value());
+        assertEquals("make.conf/02x", e.last("CHOST").orElseThrow().source());
+        assertTrue(e.last("DISTDIR").isEmpty());
+        assertEquals("make.conf/02x", e.slaveFile());
     }
 }

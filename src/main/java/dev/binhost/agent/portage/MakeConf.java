@@ -1,19 +1,23 @@
-package dev.binhost.agent.check;
+package dev.binhost.agent.portage;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Reads make.conf the way Portage does for the master/slave arrangement: a file, or a directory whose files
+ * Reads make.conf the way Portage does for the master/slave arrangement: a file, or a directory tree whose files
  * are read in collating order (so the master's 01* come before the slave's 02*), with {@code ${VAR}} and
- * {@code $VAR} expanded against what earlier lines and files set. Only the shell subset make.conf allows.
+ * {@code $VAR} expanded against what earlier lines and files set. Only the shell subset make.conf allows; lines
+ * outside it are reported with file and line, never silently dropped. Used by {@code binhost-agent check} and
+ * by the mount preflight (DISTDIR/PKGDIR).
  */
 public final class MakeConf {
     /** One file's text and the name findings use for it ("make.conf/02slave"). */
@@ -24,10 +28,27 @@ public final class MakeConf {
     public record Assignment(String source, int line, String name, String value) {
     }
 
-    /** Final values, every assignment in order, and lines that could not be read. */
-    public record Evaluation(Map<String, String> values, List<Assignment> assignments, List<String> problems) {
+    /** Final values, every assignment in order, lines that could not be read, and the sources' names. */
+    public record Evaluation(Map<String, String> values, List<Assignment> assignments, List<String> problems,
+            List<String> sources) {
         public String get(String name) {
             return values.getOrDefault(name, "");
+        }
+
+        /** The assignment in force for {@code name}: the last one read. */
+        public Optional<Assignment> last(String name) {
+            Assignment last = null;
+            for (Assignment a : assignments) {
+                if (a.name().equals(name)) {
+                    last = a;
+                }
+            }
+            return Optional.ofNullable(last);
+        }
+
+        /** The slave's own file that advice should name: the first 02* source, else a new make.conf/02local. */
+        public String slaveFile() {
+            return sources.stream().filter(n -> fileName(n).startsWith("02")).findFirst().orElse("make.conf/02local");
         }
 
         /** Assignments of {@code name} made in sources whose file name matches the prefix (e.g. "02"). */
@@ -40,7 +61,11 @@ public final class MakeConf {
     private MakeConf() {
     }
 
-    /** The files Portage would read for this path, in its order; skips dot files and editor backups (~). */
+    /**
+     * The files Portage would read for this path, in its order: a directory is walked depth-first with the
+     * entries of each directory sorted by name (files and subdirectories together, as Portage does), skipping
+     * names that start with '.' or end with '~' (editor backups) and CVS directories. A missing path has none.
+     */
     public static List<Source> read(Path makeConf) throws IOException {
         if (!Files.isDirectory(makeConf)) {
             return Files.isRegularFile(makeConf)
@@ -48,16 +73,33 @@ public final class MakeConf {
                     : List.of();
         }
         List<Source> sources = new ArrayList<>();
-        try (Stream<Path> files = Files.list(makeConf)) {
-            for (Path f : files.sorted().toList()) {
-                String n = f.getFileName().toString();
-                if (n.startsWith(".") || n.endsWith("~") || !Files.isRegularFile(f)) {
-                    continue;
+        walk(makeConf, "make.conf", sources);
+        return sources;
+    }
+
+    /** {@link #read} then {@link #evaluate}: the values make.conf sets, with its problems. */
+    public static Evaluation load(Path makeConf) throws IOException {
+        return evaluate(read(makeConf));
+    }
+
+    private static void walk(Path dir, String name, List<Source> into) throws IOException {
+        List<Path> children;
+        try (Stream<Path> files = Files.list(dir)) {
+            children = files.sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+        }
+        for (Path f : children) {
+            String n = f.getFileName().toString();
+            if (n.startsWith(".") || n.endsWith("~")) {
+                continue;
+            }
+            if (Files.isDirectory(f)) {
+                if (!n.equals("CVS")) {
+                    walk(f, name + "/" + n, into);
                 }
-                sources.add(new Source("make.conf/" + n, Files.readString(f, StandardCharsets.UTF_8)));
+            } else if (Files.isRegularFile(f)) {
+                into.add(new Source(name + "/" + n, Files.readString(f, StandardCharsets.UTF_8)));
             }
         }
-        return sources;
     }
 
     /** Evaluates the sources in order: later assignments override earlier ones, and may refer to them. */
@@ -68,10 +110,12 @@ public final class MakeConf {
         for (Source s : sources) {
             new Parser(s, values, assignments, problems).run();
         }
-        return new Evaluation(Map.copyOf(values), List.copyOf(assignments), List.copyOf(problems));
+        return new Evaluation(Map.copyOf(values), List.copyOf(assignments), List.copyOf(problems),
+                sources.stream().map(Source::name).toList());
     }
 
-    static String fileName(String source) {
+    /** The last part of a source name: "02slave" for "make.conf/02slave", what the 01/02 prefixes are read from. */
+    public static String fileName(String source) {
         int slash = source.lastIndexOf('/');
         return slash < 0 ? source : source.substring(slash + 1);
     }

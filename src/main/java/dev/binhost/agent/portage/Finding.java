@@ -1,9 +1,10 @@
-package dev.binhost.agent.check;
+package dev.binhost.agent.portage;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
- * One result of the preflight: a PROBLEM makes {@code binhost-agent check} exit 1, ADVICE does not.
+ * One result of a preflight of this slave's Portage setup: a PROBLEM makes {@code binhost-agent check} exit 1,
+ * ADVICE does not.
  * {@code change} always says what to do about it.
  */
 @RegisterForReflection

@@ -45,7 +45,7 @@ final class E2e {
         figure(what, (Object) (value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value)));
     }
 
-    private static void figure(String what, Object value) {
+    static void figure(String what, Object value) {
         String line = "e2e figure: " + what + ": " + value;
         System.out.println(line);
         try {

@@ -281,6 +281,29 @@ final class SlaveAgent implements AutoCloseable {
         throw new IOException("no VmRSS for " + pid());
     }
 
+    /**
+     * Heap in use right after a full collection, in bytes: {@code jcmd PID GC.run} (the test JVM's own jcmd,
+     * the agent runs on the same JDK), then the agent's own {@code jvm_memory_used_bytes{area="heap"}}. Unlike
+     * RSS, this does not rise while the collector merely has not run yet, so growth here is a leak.
+     */
+    double heapAfterGcBytes() throws IOException, InterruptedException {
+        Path jcmd = Path.of(AgentJar.java()).resolveSibling("jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "GC.run").redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException("jcmd " + pid() + " GC.run failed: " + out);
+        }
+        double heap = get("/q/metrics").body().lines()
+                .filter(l -> l.startsWith("jvm_memory_used_bytes{") && l.contains("area=\"heap\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        if (heap <= 0) {
+            throw new IOException("the agent exports no jvm_memory_used_bytes{area=\"heap\"}");
+        }
+        return heap;
+    }
+
     /** Everything the agent printed so far. */
     String log() throws IOException {
         return Files.readString(output);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.binhost.agent.history.RunHistory;
 import dev.binhost.agent.history.RunRecord;
+import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
@@ -70,6 +71,7 @@ public class UpdateRunner {
     private final RunHistory history;
     private final Clock clock;
     private final MeterRegistry registry;
+    private final OwnedMeters gauges;
     private final AtomicReference<Current> current = new AtomicReference<>();
     private final AtomicLong lastSuccessEpoch = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
@@ -87,12 +89,13 @@ public class UpdateRunner {
         this.history = new RunHistory(stateDir.resolve("history.jsonl"), config.historyKeep());
         this.clock = clock;
         this.registry = registry;
+        this.gauges = new OwnedMeters(registry);
         history.read().stream().filter(r -> "success".equals(r.outcome())).reduce((a, b) -> b)
                 .ifPresent(r -> lastSuccessEpoch.set(Instant.parse(r.endedAt()).getEpochSecond()));
-        Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get).baseUnit("seconds")
-                .description("Unix time of the last successful update run").register(registry);
-        Gauge.builder("binhost.update.pending", pending, AtomicLong::get)
-                .description("Packages the last plan would install").register(registry);
+        gauges.add(Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get)
+                .baseUnit("seconds").description("Unix time of the last successful update run").register(registry));
+        gauges.add(Gauge.builder("binhost.update.pending", pending, AtomicLong::get)
+                .description("Packages the last plan would install").register(registry));
         for (String kind : List.of("binary", "compiled")) {
             registry.counter("binhost.update.packages", "kind", kind);
         }
@@ -433,5 +436,10 @@ public class UpdateRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Removes this runner's gauges (the agent is stopping); see {@link OwnedMeters}. */
+    void removeGauges() {
+        gauges.removeAll();
     }
 }

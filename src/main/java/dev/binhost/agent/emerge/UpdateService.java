@@ -1,6 +1,7 @@
 package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.config.AgentConfig;
+import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigRefresher;
@@ -57,8 +58,8 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
         } catch (IOException e) {
             Log.errorf(e, "Cannot check for an interrupted update run");
         }
-        Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(), config.randomDelay(),
-                loop.schedule().nextDue(), loop.schedule().owed() ? " (catch-up of a missed run)" : "");
+        Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),
+                Durations.human(config.randomDelay()), loop.schedule().nextDue(), loop.schedule().owed() ? " (catch-up of a missed run)" : "");
     }
 
     @Scheduled(identity = "update-schedule", every = "15s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -92,6 +93,7 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
 
     void stop(@Observes ShutdownEvent event) {
         loop.shutdown();
+        loop.runner().removeGauges();
     }
 
 }

@@ -2,6 +2,7 @@ package dev.binhost.agent.master;
 
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.metrics.OwnedMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,6 +46,7 @@ public class MasterWatch {
     private final Heartbeats heartbeats;
     private final Event<MasterTransition> transitions;
     private final MeterRegistry registry;
+    private final OwnedMeters gauges;
     private final List<Probe> probes;
     private final Hysteresis hysteresis;
     private final ScheduledExecutorService roundExecutor;
@@ -64,15 +66,16 @@ public class MasterWatch {
         this.heartbeats = heartbeats;
         this.transitions = transitions;
         this.registry = registry;
+        this.gauges = new OwnedMeters(registry);
         this.probes = probesFor(config);
         this.hysteresis = new Hysteresis(config.downAfterFailures(), config.upAfterSuccesses());
         this.state = MasterState.initial(clock.instant());
         this.nextRoundAt = clock.instant();
         this.roundExecutor = Executors.newSingleThreadScheduledExecutor(daemon("master-round"));
         this.probeExecutor = Executors.newFixedThreadPool(Math.max(1, probes.size()), daemon("master-probe"));
-        Gauge.builder("binhost.master.up", this, w -> w.state.up() ? 1 : 0)
+        gauges.add(Gauge.builder("binhost.master.up", this, w -> w.state.up() ? 1 : 0)
                 .description("1 when the master's services answer (after hysteresis), else 0")
-                .register(registry);
+                .register(registry));
         for (MasterState.Status to : List.of(MasterState.Status.UP, MasterState.Status.DOWN)) {
             Counter.builder("binhost.master.transitions").tag("to", to.name().toLowerCase())
                     .description("Times the master was declared UP or DOWN").register(registry);
@@ -220,6 +223,7 @@ public class MasterWatch {
     }
 
     void stop(@Observes ShutdownEvent event) {
+        gauges.removeAll();
         roundExecutor.shutdownNow();
         probeExecutor.shutdownNow();
     }

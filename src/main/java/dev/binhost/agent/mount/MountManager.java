@@ -1,6 +1,7 @@
 package dev.binhost.agent.mount;
 
 import dev.binhost.agent.config.AgentConfig;
+import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.mount.MountConfig.MountSpec;
 import dev.binhost.agent.mount.MountStatus.Phase;
 import dev.binhost.agent.process.Command;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -41,6 +43,7 @@ public class MountManager {
     private final MountConfig config;
     private final ProcessRunner runner;
     private final MeterRegistry registry;
+    private final OwnedMeters gauges;
     private final Clock clock;
     private final EmergeGuard guard;
     private final Optional<Path> ownedFile;
@@ -62,6 +65,7 @@ public class MountManager {
         this.config = config;
         this.runner = runner;
         this.registry = registry;
+        this.gauges = new OwnedMeters(registry);
         this.clock = clock;
         this.guard = guard;
         this.ownedFile = ownedFile;
@@ -69,10 +73,10 @@ public class MountManager {
         Instant now = clock.instant();
         specs.forEach((name, spec) -> {
             states.put(name, MountStatus.initial(name, spec.target(), now));
-            Gauge.builder("binhost.mount.up", states, s -> s.get(name).healthy() ? 1 : 0)
+            gauges.add(Gauge.builder("binhost.mount.up", states, s -> s.get(name).healthy() ? 1 : 0)
                     .description("1 when the mount is there and answers its probe, else 0")
                     .tag("mount", name)
-                    .register(registry);
+                    .register(registry));
         });
         loadOwned();
     }
@@ -465,5 +469,11 @@ public class MountManager {
 
     List<String> names() {
         return new ArrayList<>(specs.keySet());
+    }
+
+    /** The agent is stopping: its gauges go with it (see {@link OwnedMeters}). */
+    @PreDestroy
+    void removeGauges() {
+        gauges.removeAll();
     }
 }

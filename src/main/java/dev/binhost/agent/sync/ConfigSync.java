@@ -4,6 +4,7 @@ import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterConfig;
 import dev.binhost.agent.master.MasterTransition;
+import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigActions;
@@ -54,6 +55,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
     private final Clock clock;
     private final Heartbeats heartbeats;
     private final MeterRegistry registry;
+    private final OwnedMeters gauges;
     private final ReentrantLock lock = new ReentrantLock();
     private final ExecutorService executor;
 
@@ -81,6 +83,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         this.clock = clock;
         this.heartbeats = heartbeats;
         this.registry = registry;
+        this.gauges = new OwnedMeters(registry);
         this.nextScheduledAt = clock.instant();
         // A restart does not make the config on disk any older: freshness goes on from the last recorded success.
         this.lastSuccessAt = pull.lastSuccess().orElse(null);
@@ -102,15 +105,15 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
             Counter.builder("binhost.sync.files").tag("change", change).baseUnit("files")
                     .description("Managed files the config pulls added, changed or removed").register(registry);
         }
-        Gauge.builder("binhost.sync.age", this, s -> s.lastSuccessAt == null ? Double.NaN
+        gauges.add(Gauge.builder("binhost.sync.age", this, s -> s.lastSuccessAt == null ? Double.NaN
                         : Duration.between(s.lastSuccessAt, s.clock.instant()).toMillis() / 1000.0)
-                .baseUnit("seconds").description("Time since the last successful config pull").register(registry);
-        Gauge.builder("binhost.sync.last.success", this, s -> s.lastSuccessAt == null ? Double.NaN
+                .baseUnit("seconds").description("Time since the last successful config pull").register(registry));
+        gauges.add(Gauge.builder("binhost.sync.last.success", this, s -> s.lastSuccessAt == null ? Double.NaN
                         : s.lastSuccessAt.toEpochMilli() / 1000.0)
-                .baseUnit("seconds").description("Unix time of the last successful config pull").register(registry);
-        Gauge.builder("binhost.sync.held", this, s -> s.heldSince == null ? 0 : 1)
+                .baseUnit("seconds").description("Unix time of the last successful config pull").register(registry));
+        gauges.add(Gauge.builder("binhost.sync.held", this, s -> s.heldSince == null ? 0 : 1)
                 .description("1 while config pulls are held at a rolled-back set (until pull-config)")
-                .register(registry);
+                .register(registry));
         Log.infof("Config pull: %s into %s (staging %s, backup %s), every %s (+0..%s jitter), deadline %s",
                 pull.rsyncArgv().get(pull.rsyncArgv().size() - 2), pull.liveDir(), pull.stagingDir(),
                 pull.backupDir(), config.interval().isZero() ? "never (schedule off)" : human(config.interval()),
@@ -374,6 +377,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
     }
 
     void stop(@Observes ShutdownEvent event) {
+        gauges.removeAll();
         executor.shutdownNow();
     }
 }

@@ -274,6 +274,8 @@ public final class ConfigPull {
         }
         for (String file : current.files().keySet()) {
             Files.copy(live.resolve(file), tree.resolve(file), LinkOption.NOFOLLOW_LINKS);
+            // 0644 whatever the umask: a rollback links these back into the live tree as they are.
+            Files.setPosixFilePermissions(tree.resolve(file), Tree.FILE_MODE);
         }
         Files.writeString(next.resolve(BACKUP_STAMP), clock.instant().toString() + "\n");
         return next;

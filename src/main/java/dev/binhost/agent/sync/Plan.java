@@ -2,6 +2,7 @@ package dev.binhost.agent.sync;
 
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -53,12 +54,16 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
         }
         List<String> add = new ArrayList<>();
         List<String> change = new ArrayList<>();
+        java.util.Set<String> newDirs = new java.util.HashSet<>(createDirs);
         for (String file : source.files().keySet()) {
             Path target = liveRoot.resolve(file);
+            int slash = file.lastIndexOf('/');
             if (live.files().containsKey(file)) {
                 if (!Tree.sameFile(sourceRoot.resolve(file), target)) {
                     change.add(file);
                 }
+            } else if (slash > 0 && newDirs.contains(file.substring(0, slash))) {
+                add.add(file); // its directory does not exist yet, so nothing can be in the way
             } else if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 if (!live.oddEntries().stream().anyMatch(o -> o.startsWith(file + " ("))) {
                     problems.add("the live tree has " + file + " as a directory but the master has a file there");
@@ -152,11 +157,15 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
      * twice), a copy once it does not (staging on another filesystem). Returns whether to try linking next time.
      */
     private static boolean placeTemp(Path source, Path temp, boolean link) throws IOException {
-        Files.deleteIfExists(temp);
         if (link) {
             try {
-                Files.createLink(temp, source);
-                Files.setPosixFilePermissions(temp, Tree.FILE_MODE);
+                try {
+                    Files.createLink(temp, source);
+                } catch (FileAlreadyExistsException e) {
+                    Files.delete(temp);
+                    Files.createLink(temp, source);
+                }
+                // No chmod: every source is 0644 already (rsync's --chmod=F644, or a backup written 0644).
                 return true;
             } catch (FileSystemException | UnsupportedOperationException e) {
                 // EXDEV (another filesystem) or a filesystem without hard links: copy from here on.

@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What turns the live tree's managed part into a source tree's (the staged master tree, or a backup):
@@ -54,7 +56,7 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
         }
         List<String> add = new ArrayList<>();
         List<String> change = new ArrayList<>();
-        java.util.Set<String> newDirs = new java.util.HashSet<>(createDirs);
+        Set<String> newDirs = new HashSet<>(createDirs);
         for (String file : source.files().keySet()) {
             Path target = liveRoot.resolve(file);
             int slash = file.lastIndexOf('/');

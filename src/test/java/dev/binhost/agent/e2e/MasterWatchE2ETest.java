@@ -11,6 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -174,7 +176,7 @@ class MasterWatchE2ETest {
         // generation's high-water mark rises towards -Xmx. Pre-touched, RSS growth is the rest of the agent.
         Map<String, String> config = SlaveAgent.baseConfig(rig);
         config.put("binhost.master.probe-interval", "10ms");
-        List<String> jvm = new java.util.ArrayList<>(E2e.INSTALLED_JVM_OPTIONS);
+        List<String> jvm = new ArrayList<>(E2e.INSTALLED_JVM_OPTIONS);
         jvm.add("-XX:+AlwaysPreTouch");
         agent = SlaveAgent.start(rig, config, jvm);
         agent.awaitHttp(Duration.ofSeconds(60));
@@ -204,11 +206,11 @@ class MasterWatchE2ETest {
         // A leak of even 1 KiB per round would add ~8 MiB of live heap over 8,000 rounds.
         double heapGrowth = heap[2] - heap[1];
         assertTrue(heapGrowth < 512 * 1024, "live heap grew by " + Math.round(heapGrowth / 1024)
-                + " KiB from round 8000 to 16000: " + java.util.Arrays.toString(heap));
+                + " KiB from round 8000 to 16000: " + Arrays.toString(heap));
         long growth = rss[2] - rss[1];
         E2e.figure("agent RSS growth, rounds 8000-16000 (KiB)", growth);
         assertTrue(growth < 1024, "RSS grew by " + growth + " KiB from round 8000 to 16000: "
-                + java.util.Arrays.toString(rss));
+                + Arrays.toString(rss));
         assertEquals(200, agent.get("/q/health/ready").status());
     }
 }

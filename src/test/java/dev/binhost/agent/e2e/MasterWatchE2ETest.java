@@ -122,7 +122,7 @@ class MasterWatchE2ETest {
     }
 
     @Test
-    void flappingLink_downAndUpEverySecondForThirtySeconds_causesNoTransitionStorm_andBoundedLogLines()
+    void flappingLink_downAndUpEverySecondForAMinute_causesNoTransitionStorm_andBoundedLogLines()
             throws Exception {
         rig.startMaster();
         // The whole slave (with the export mounted), the shipped hysteresis (3 failed rounds to go DOWN, 2 good
@@ -138,7 +138,7 @@ class MasterWatchE2ETest {
         double mountOpsBefore = agent.metric("binhost_mount_operations_total");
         double roundsBefore = agent.metric("binhost_master_probe_duration_seconds_count");
 
-        for (int i = 0; i < 15; i++) {
+        for (int i = 0; i < 30; i++) {
             rig.linkDown();
             Thread.sleep(1000);
             rig.linkUp();
@@ -152,18 +152,18 @@ class MasterWatchE2ETest {
         double transitions = SlaveAgent.metric(metrics, "binhost_master_transitions_total") - 1;
         long transitionLines = agent.lines("Master " + rig.masterIp + " is (UP|DOWN)") - 1;
         long newLines = agent.log().lines().count() - linesBefore;
-        E2e.figure("flapping 30 s: probe rounds", rounds);
-        E2e.figure("flapping 30 s: failed rounds", failed);
-        E2e.figure("flapping 30 s: transitions", transitions);
-        E2e.figure("flapping 30 s: new log lines", newLines);
-        assertTrue(rounds >= 20, "the agent kept probing through the flapping: " + rounds);
-        assertTrue(failed >= 5, "the cuts were seen by the probes: " + failed);
+        E2e.figure("flapping 60 s: probe rounds", rounds);
+        E2e.figure("flapping 60 s: failed rounds", failed);
+        E2e.figure("flapping 60 s: transitions", transitions);
+        E2e.figure("flapping 60 s: new log lines", newLines);
+        assertTrue(rounds >= 40, "the agent kept probing through the flapping: " + rounds);
+        assertTrue(failed >= 10, "the cuts were seen by the probes: " + failed);
         // Each outage lasts one second, less than three failing rounds: hysteresis holds the state.
         assertTrue(transitions <= 2, "transitions while flapping: " + transitions + "\n" + agent.log());
         assertEquals((long) transitions, transitionLines, "each transition is logged exactly once");
         assertTrue(newLines <= 10, newLines + " log lines while flapping:\n" + agent.log());
         double mountOps = SlaveAgent.metric(metrics, "binhost_mount_operations_total") - mountOpsBefore;
-        E2e.figure("flapping 30 s: mount/umount operations", mountOps);
+        E2e.figure("flapping 60 s: mount/umount operations", mountOps);
         assertTrue(mountOps <= 2, "no mount/unmount storm: " + mountOps + " operations\n" + metrics);
         assertEquals(200, agent.get("/q/health/live").status());
     }

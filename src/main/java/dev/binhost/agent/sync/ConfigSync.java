@@ -10,6 +10,7 @@ import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigActions;
 import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.StatusContributor;
+import dev.binhost.agent.spi.UpdateActivity;
 import dev.binhost.agent.spi.Verdict;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -21,6 +22,7 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 import java.io.IOException;
@@ -37,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 import static dev.binhost.agent.config.Durations.human;
 
@@ -69,15 +72,26 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
     private volatile Instant inFlightSince;
     /** Why one more pull must follow the running one (master came UP while it ran), or null. */
     private String followUp;
+    /** Is an emerge running? Scheduled and master-UP pulls wait for it to end. */
+    private final BooleanSupplier emergeRunning;
+    /** The reason of a pull put off because an emerge was running; the tick retries it. */
+    private volatile String deferred;
 
     @Inject
     public ConfigSync(SyncConfig config, MasterConfig master, AgentConfig agent, ProcessRunner runner, Clock clock,
-            Heartbeats heartbeats, MeterRegistry registry) {
+            Heartbeats heartbeats, MeterRegistry registry, Instance<UpdateActivity> activities) {
         this(config, new ConfigPull(config, new ConfigPull.Source(master.host(), master.rsyncPort(),
-                master.rsyncModule()), agent.stateDir(), runner, clock), clock, heartbeats, registry);
+                master.rsyncModule()), agent.stateDir(), runner, clock), clock, heartbeats, registry,
+                () -> activities.stream().anyMatch(UpdateActivity::emergeRunning));
     }
 
     ConfigSync(SyncConfig config, ConfigPull pull, Clock clock, Heartbeats heartbeats, MeterRegistry registry) {
+        this(config, pull, clock, heartbeats, registry, () -> false);
+    }
+
+    ConfigSync(SyncConfig config, ConfigPull pull, Clock clock, Heartbeats heartbeats, MeterRegistry registry,
+            BooleanSupplier emergeRunning) {
+        this.emergeRunning = emergeRunning;
         this.config = config;
         this.pull = pull;
         this.clock = clock;
@@ -128,6 +142,11 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         if (running.compareTo(worstCase()) <= 0) {
             heartbeats.beat(LOOP, TICK.plus(worstCase()).plusSeconds(30));
         }
+        String putOff = deferred;
+        if (putOff != null) {
+            submit(putOff, false);
+            return;
+        }
         if (config.interval().isZero() || clock.instant().isBefore(nextScheduledAt)) {
             return;
         }
@@ -161,10 +180,19 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         inFlightSince = clock.instant();
         inFlight = executor.submit(() -> {
             try {
-                if (heldSince == null) {
-                    pullNow(reason);
-                } else {
+                if (heldSince != null) {
                     Log.debugf("Config pull (%s) skipped: held since the rollback at %s", reason, heldSince);
+                } else if (emergeRunning.getAsBoolean()) {
+                    // Portage reads package.env and env/ files as each package builds: changing them mid-run
+                    // would build the rest of the run with another configuration than the one it planned with.
+                    if (deferred == null) {
+                        Log.infof("Config pull (%s) put off: an emerge is running; it runs once the emerge ends",
+                                reason);
+                    }
+                    deferred = reason;
+                } else {
+                    deferred = null;
+                    pullNow(reason);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -329,6 +357,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         m.put("lastMessage", r == null ? null : r.message());
         m.put("backupTakenAt", pull.backupTakenAt().map(Instant::toString).orElse(null));
         m.put("heldSince", heldSince == null ? null : heldSince.toString());
+        m.put("putOff", deferred == null ? null : deferred + " (an emerge is running)");
         m.put("nextScheduled", config.interval().isZero() ? null : nextScheduledAt.toString());
         return m;
     }

@@ -196,4 +196,53 @@ class ConfigSyncTest {
             assertEquals(null, sync.status().get("heldSince"));
         }
     }
+
+    @Test
+    void masterUp_whileAnEmergeRuns_isPutOffUntilItEnds_thenTheTickPulls() throws Exception {
+        Path master = work.resolve("master");
+        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
+        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
+            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+            config.pullOnMasterUp = true;
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            java.util.concurrent.atomic.AtomicBoolean emerging = new java.util.concurrent.atomic.AtomicBoolean(true);
+            ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port,
+                    "portage-config"), work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1),
+                    65536), Clock.systemUTC());
+            ConfigSync sync = new ConfigSync(config, pull, Clock.systemUTC(), new Heartbeats(Clock.systemUTC()),
+                    registry, emerging::get);
+            MasterTransition up = new MasterTransition(
+                    new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
+                    new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
+            try {
+                sync.onMasterTransition(up);
+                awaitStatus(sync, "putOff", "master up (an emerge is running)");
+                sync.tick();
+                Thread.sleep(300);
+                assertEquals(0.0, pulls(registry), "no pull while the emerge runs");
+                assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")));
+
+                emerging.set(false);
+                sync.tick();
+
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (pulls(registry) < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
+                assertEquals("a/b x\n", Files.readString(config.portageDir.resolve("package.use/01master")));
+                assertEquals(null, sync.status().get("putOff"));
+            } finally {
+                sync.stop(null);
+            }
+        }
+    }
+
+    static void awaitStatus(ConfigSync sync, String key, Object value) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!java.util.Objects.equals(value, sync.status().get(key)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(value, sync.status().get(key));
+    }
 }

@@ -23,6 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The admin's commands, run in the same executable before (and without) Quarkus: a client needs no server.
@@ -180,35 +181,27 @@ public final class Cli {
     // --- trigger ------------------------------------------------------------------------------------------
 
     private int trigger(Set<String> flags) {
-        ControlProtocol.Response r;
-        try {
-            r = new ControlClient(config.path("binhost.control.socket"), TIMEOUT).call(ControlProtocol.TRIGGER);
-        } catch (ControlClient.Unreachable e) {
-            err.println("binhost-agent: " + e.getMessage());
-            return e.denied() ? DENIED : NOT_RUNNING;
-        } catch (IOException e) {
-            err.println("binhost-agent: trigger failed: " + e.getMessage());
-            return FINDINGS;
-        }
-        if ("denied".equals(r.error())) {
-            err.println("binhost-agent: refused: " + r.message());
-            return DENIED;
-        }
-        if (r.error() != null) {
-            err.println("binhost-agent: trigger failed (" + r.error() + "): " + r.message());
-            return FINDINGS;
-        }
-        String line = describe(r.result()) + (r.message() == null || r.message().isBlank() ? "" : ": " + r.message());
-        (r.ok() ? out : err).println(line);
-        return r.ok() ? OK : FINDINGS;
+        return act(ControlProtocol.TRIGGER, TIMEOUT, r -> describe(r.result())
+                + (r.message() == null || r.message().isBlank() ? "" : ": " + r.message()));
     }
 
     // --- pull-config, rollback-config ----------------------------------------------------------------------
 
     private int configAction(String action, Set<String> flags) {
+        // A pull's message starts with its outcome (applied, unchanged, failed, timed-out, refused).
+        return act(action, CONFIG_TIMEOUT, r -> action.equals(ControlProtocol.PULL_CONFIG)
+                ? "config pull " + r.message()
+                : "config rollback " + (r.ok() ? "done: " : "not done: ") + r.message());
+    }
+
+    /**
+     * Asks the running agent for an action and prints its answer ({@code render}) on stdout when it succeeded,
+     * on stderr when not; the exit code says which, and whether the agent could be reached or refused the caller.
+     */
+    private int act(String action, Duration timeout, Function<ControlProtocol.Response, String> render) {
         ControlProtocol.Response r;
         try {
-            r = new ControlClient(config.path("binhost.control.socket"), CONFIG_TIMEOUT).call(action);
+            r = new ControlClient(config.path("binhost.control.socket"), timeout).call(action);
         } catch (ControlClient.Unreachable e) {
             err.println("binhost-agent: " + e.getMessage());
             return e.denied() ? DENIED : NOT_RUNNING;
@@ -225,9 +218,7 @@ public final class Cli {
             err.println("binhost-agent: " + action + " failed (" + r.error() + "): " + r.message());
             return FINDINGS;
         }
-        // A pull's message starts with its outcome (applied, unchanged, failed, timed-out, refused).
-        (r.ok() ? out : err).println(action.equals(ControlProtocol.PULL_CONFIG) ? "config pull " + r.message()
-                : "config rollback " + (r.ok() ? "done: " : "not done: ") + r.message());
+        (r.ok() ? out : err).println(render.apply(r));
         return r.ok() ? OK : FINDINGS;
     }
 

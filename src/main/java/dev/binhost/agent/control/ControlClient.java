@@ -1,5 +1,6 @@
 package dev.binhost.agent.control;
 
+import dev.binhost.agent.process.DaemonThreads;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.ByteArrayOutputStream;
@@ -47,11 +48,7 @@ public final class ControlClient {
             throw new Unreachable("the agent is not running (no control socket at " + socket + ")", false);
         }
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "control-client-timeout");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-client-timeout"));
         // A wedged agent must not wedge the CLI (or an init script's trigger): close the channel at the deadline.
         timer.schedule(() -> {
             try {

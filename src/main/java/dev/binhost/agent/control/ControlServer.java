@@ -1,5 +1,7 @@
 package dev.binhost.agent.control;
 
+import dev.binhost.agent.process.DaemonThreads;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.logging.Log;
@@ -31,7 +33,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Listens on a Unix domain socket and answers one request per connection. Who may do what is decided from
@@ -67,9 +68,9 @@ public final class ControlServer implements AutoCloseable {
         this.handler = handler;
         this.privileged = privileged;
         this.server = server;
-        this.workers = Executors.newFixedThreadPool(4, daemon("control-conn"));
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("control-deadline"));
-        this.acceptor = daemon("control-accept").newThread(this::acceptLoop);
+        this.workers = Executors.newFixedThreadPool(4, DaemonThreads.named("control-conn"));
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-deadline"));
+        this.acceptor = DaemonThreads.named("control-accept").newThread(this::acceptLoop);
         this.acceptor.start();
     }
 
@@ -275,14 +276,5 @@ public final class ControlServer implements AutoCloseable {
         } catch (IOException ignored) {
             // Already gone; nothing to release.
         }
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

@@ -1,6 +1,7 @@
 package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.history.RunRecord;
+import dev.binhost.agent.process.DaemonThreads;
 import dev.binhost.agent.spi.UpdateTrigger;
 import io.quarkus.logging.Log;
 
@@ -19,11 +20,7 @@ import java.util.concurrent.TimeUnit;
 public final class UpdateLoop {
     private final UpdateRunner runner;
     private final UpdateSchedule schedule;
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "update-run");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(DaemonThreads.named("update-run"));
     private boolean queued;
     private boolean running;
     private Future<RunRecord> last;

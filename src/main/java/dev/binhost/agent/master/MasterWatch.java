@@ -3,6 +3,7 @@ package dev.binhost.agent.master;
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.metrics.OwnedMeters;
+import dev.binhost.agent.process.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,7 +29,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Probes the master every interval (plus jitter) and keeps {@link MasterState}. The scheduler's tick only
@@ -71,8 +71,8 @@ public class MasterWatch {
         this.hysteresis = new Hysteresis(config.downAfterFailures(), config.upAfterSuccesses());
         this.state = MasterState.initial(clock.instant());
         this.nextRoundAt = clock.instant();
-        this.roundExecutor = Executors.newSingleThreadScheduledExecutor(daemon("master-round"));
-        this.probeExecutor = Executors.newFixedThreadPool(Math.max(1, probes.size()), daemon("master-probe"));
+        this.roundExecutor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("master-round"));
+        this.probeExecutor = Executors.newFixedThreadPool(Math.max(1, probes.size()), DaemonThreads.named("master-probe"));
         gauges.add(Gauge.builder("binhost.master.up", this, w -> w.state.up() ? 1 : 0)
                 .description("1 when the master's services answer (after hysteresis), else 0")
                 .register(registry));
@@ -226,14 +226,5 @@ public class MasterWatch {
         gauges.removeAll();
         roundExecutor.shutdownNow();
         probeExecutor.shutdownNow();
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

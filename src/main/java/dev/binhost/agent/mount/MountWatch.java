@@ -3,6 +3,7 @@ package dev.binhost.agent.mount;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.master.MasterWatch;
+import dev.binhost.agent.process.DaemonThreads;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -47,11 +48,7 @@ public class MountWatch {
         this.masterUp = masterUp;
         this.heartbeats = heartbeats;
         this.clock = clock;
-        this.worker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "mount-worker");
-            t.setDaemon(true);
-            return t;
-        });
+        this.worker = Executors.newSingleThreadExecutor(DaemonThreads.named("mount-worker"));
     }
 
     /** Thin tick: beat unless a round overran its bound (then liveness reports it), submit the next round. */

@@ -6,6 +6,7 @@ import dev.binhost.agent.master.MasterConfig;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.process.CommandResult;
+import dev.binhost.agent.process.DaemonThreads;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigActions;
 import dev.binhost.agent.spi.ConfigRefresher;
@@ -85,10 +86,6 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 () -> activities.stream().anyMatch(UpdateActivity::emergeRunning));
     }
 
-    ConfigSync(SyncConfig config, ConfigPull pull, Clock clock, Heartbeats heartbeats, MeterRegistry registry) {
-        this(config, pull, clock, heartbeats, registry, () -> false);
-    }
-
     ConfigSync(SyncConfig config, ConfigPull pull, Clock clock, Heartbeats heartbeats, MeterRegistry registry,
             BooleanSupplier emergeRunning) {
         this.emergeRunning = emergeRunning;
@@ -106,11 +103,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
             Log.warnf("Config pulls are held at the set rolled back at %s; `binhost-agent pull-config` resumes them",
                     heldSince);
         }
-        this.executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "config-pull");
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = Executors.newSingleThreadExecutor(DaemonThreads.named("config-pull"));
         for (PullResult.Outcome o : PullResult.Outcome.values()) {
             Counter.builder("binhost.sync.pulls").tag("outcome", o.tag())
                     .description("Config pulls by outcome").register(registry);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MonitoringRulesTest {
+public class MonitoringRulesTest {
     static final Path DIR = Sh.REPO.resolve("deploy/monitoring");
     /**
      * The agent's metric names as Prometheus shows them (Micrometer dots become underscores, plus units): a quick
@@ -43,8 +44,8 @@ class MonitoringRulesTest {
         assertEquals(0, test.exit(), test.all());
     }
 
-    @Test
-    void rulesAndDashboard_useOnlyTheAgentsMetricNames() throws Exception {
+    /** Every binhost_* series the shipped alert rules and dashboard panels query. */
+    public static Set<String> monitoredSeries() throws IOException {
         Set<String> used = new TreeSet<>(names(Files.readString(DIR.resolve("binhost-agent.rules.yml"))));
         JsonNode dashboard = new ObjectMapper().readTree(DIR.resolve("binhost-agent-dashboard.json").toFile());
         for (JsonNode panel : dashboard.get("panels")) {
@@ -52,6 +53,12 @@ class MonitoringRulesTest {
                 used.addAll(names(target.get("expr").asText()));
             }
         }
+        return used;
+    }
+
+    @Test
+    void rulesAndDashboard_useOnlyTheAgentsMetricNames() throws Exception {
+        Set<String> used = monitoredSeries();
         Set<String> unknown = new TreeSet<>(used);
         unknown.removeAll(METRICS);
         assertEquals(Set.of(), unknown, "names no exporter produces");

@@ -1,60 +1,29 @@
 package dev.binhost.agent.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.binhost.agent.testing.Sh;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
+import dev.binhost.agent.deploy.MonitoringRulesTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The master's portage config reaching the slave through the built agent: a cold start, the master editing its
  * 01* files, and the link cut in the middle of a pull.
  */
-@Tag("e2e")
-class ConfigPullE2ETest {
-    @TempDir
-    Path tmp;
-    private Rig rig;
-    private SlaveAgent agent;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        assumeTrue(Sh.root(), "needs root for network and mount namespaces (CI runs as root)");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/bindfs")), "bindfs is not installed (apt-get install bindfs)");
-        rig = new Rig(tmp);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (rig != null) {
-            rig.close();
-        }
-    }
+class ConfigPullE2ETest extends E2eTest {
 
     private Path portage() {
         return rig.root.resolve("slave/etc/portage");
@@ -86,12 +55,6 @@ class ConfigPullE2ETest {
             }
         });
         return out;
-    }
-
-    private SlaveAgent start(Map<String, String> config) throws IOException, InterruptedException {
-        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
-        agent.awaitHttp(Duration.ofSeconds(60));
-        return agent;
     }
 
     @Test
@@ -137,23 +100,10 @@ class ConfigPullE2ETest {
         assertEquals(1.0, SlaveAgent.metric(metrics, "binhost_update_runs_total{outcome=\"success\"}"), metrics);
         // Every series the shipped alert rules and dashboard query exists in the agent's real exposition: a
         // renamed metric would otherwise silence an alert without any test noticing.
-        for (String name : monitoredSeries()) {
+        for (String name : MonitoringRulesTest.monitoredSeries()) {
             assertTrue(Pattern.compile("(?m)^" + Pattern.quote(name) + "[{ ]").matcher(metrics).find(),
                     name + " is used by deploy/monitoring but the agent does not export it:\n" + metrics);
         }
-    }
-
-    static Set<String> monitoredSeries() throws IOException {
-        Set<String> names = new TreeSet<>();
-        for (String file : List.of("binhost-agent.rules.yml", "binhost-agent-dashboard.json")) {
-            Matcher m = Pattern.compile("\\bbinhost_[a-z_]+").matcher(
-                    Files.readString(AgentJar.BASE.resolve("deploy/monitoring").resolve(file)));
-            while (m.find()) {
-                names.add(m.group());
-            }
-        }
-        assertTrue(names.size() >= 8, names.toString());
-        return names;
     }
 
     @Test

@@ -3,12 +3,7 @@ package dev.binhost.agent.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.binhost.agent.control.ControlClient;
 import dev.binhost.agent.control.ControlProtocol;
-import dev.binhost.agent.testing.Sh;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,32 +18,9 @@ import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The control socket of the built agent under a storm of triggers, from root and from an unprivileged user. */
-@Tag("e2e")
-class ControlE2ETest {
-    @TempDir
-    Path tmp;
-    private Rig rig;
-    private SlaveAgent agent;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        assumeTrue(Sh.root(), "needs root for network and mount namespaces (CI runs as root)");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/bindfs")), "bindfs is not installed (apt-get install bindfs)");
-        rig = new Rig(tmp);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (rig != null) {
-            rig.close();
-        }
-    }
+class ControlE2ETest extends E2eTest {
 
     @Test
     void twoHundredTriggersInOneSecond_giveOneRun_andTheUnprivilegedOnesAreRefused() throws Exception {
@@ -56,8 +28,7 @@ class ControlE2ETest {
         // Users may connect (to read status); only root may act: the agent checks the caller's uid itself.
         config.put("binhost.control.socket-mode", "0666");
         rig.startMaster();
-        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
-        agent.awaitHttp(Duration.ofSeconds(60));
+        start(config);
         agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
                 "readiness");
         Path socket = Path.of(config.get("binhost.control.socket"));

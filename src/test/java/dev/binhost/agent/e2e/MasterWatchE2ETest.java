@@ -1,63 +1,31 @@
 package dev.binhost.agent.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.binhost.agent.testing.Sh;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The built agent in a slave namespace against a master namespace over a veth link: what monitoring sees when
  * the master is away at start, comes up, loses its link, or flaps; and the agent's memory over many probe rounds.
  */
-@Tag("e2e")
-class MasterWatchE2ETest {
-    @TempDir
-    Path tmp;
-    private Rig rig;
-    private SlaveAgent agent;
+class MasterWatchE2ETest extends E2eTest {
 
-    @BeforeEach
-    void setUp() throws Exception {
-        assumeTrue(Sh.root(), "needs root for network and mount namespaces (CI runs as root)");
-        rig = new Rig(tmp);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (rig != null) {
-            rig.close();
-        }
-    }
-
-    private SlaveAgent start(Map<String, String> overrides) throws IOException, InterruptedException {
+    /** The agent with the master watch's keys only (no mounts, no runs), plus {@code overrides}. */
+    private Map<String, String> watchOnly(Map<String, String> overrides) {
         Map<String, String> config = SlaveAgent.baseConfig(rig);
         config.putAll(overrides);
-        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
-        agent.awaitHttp(Duration.ofSeconds(60));
-        return agent;
+        return config;
     }
 
     @Test
     void start_whenMasterIsDown_isLiveNotReadyAndSaysWhy_thenReadyWithinSecondsOfMasterComingUp() throws Exception {
-        start(Map.of());
+        start(watchOnly(Map.of()));
         // Started: the first probe round and the first (scheduled, failing) config pull are done.
         agent.await(Duration.ofSeconds(20), E2e.quiet(() -> agent.get("/q/health/started").status() == 200),
                 "the first probe round and pull attempt");
@@ -93,7 +61,7 @@ class MasterWatchE2ETest {
     @Test
     void linkCut_turnsReadyDownWithinTheConfiguredBound_liveStaysUp_andRecoversWhenRestored() throws Exception {
         rig.startMaster();
-        start(Map.of());
+        start(watchOnly(Map.of()));
         agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
                 "readiness with the master up");
 
@@ -130,8 +98,7 @@ class MasterWatchE2ETest {
         Map<String, String> config = SlaveAgent.slaveConfig(rig, SlaveE2ETest.PRETEND, SlaveE2ETest.MERGE, "0");
         config.put("binhost.master.down-after-failures", "3");
         config.put("binhost.master.up-after-successes", "2");
-        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
-        agent.awaitHttp(Duration.ofSeconds(60));
+        start(config);
         agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
                 "readiness with the master up");
         long linesBefore = agent.log().lines().count();
@@ -174,12 +141,7 @@ class MasterWatchE2ETest {
         // The launcher's flags plus -XX:+AlwaysPreTouch: the JVM commits its whole 64 MiB heap up front but
         // touches pages only as the collector first uses them, so without pre-touch RSS also creeps up while old
         // generation's high-water mark rises towards -Xmx. Pre-touched, RSS growth is the rest of the agent.
-        Map<String, String> config = SlaveAgent.baseConfig(rig);
-        config.put("binhost.master.probe-interval", "10ms");
-        List<String> jvm = new ArrayList<>(E2e.INSTALLED_JVM_OPTIONS);
-        jvm.add("-XX:+AlwaysPreTouch");
-        agent = SlaveAgent.start(rig, config, jvm);
-        agent.awaitHttp(Duration.ofSeconds(60));
+        start(watchOnly(Map.of("binhost.master.probe-interval", "10ms")), "-XX:+AlwaysPreTouch");
         String rounds = "binhost_master_probe_duration_seconds_count";
         // Samples at rounds 1000 (reported), 8000 and 16000. The first minutes are JIT warm-up: C1 compiles the
         // probe and health paths as they get hot, and code cache and metaspace grow (measured with NMT on the demo:

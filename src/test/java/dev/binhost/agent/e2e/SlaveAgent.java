@@ -2,6 +2,7 @@ package dev.binhost.agent.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.binhost.agent.testing.Sh;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -287,14 +288,7 @@ final class SlaveAgent implements AutoCloseable {
      * RSS, this does not rise while the collector merely has not run yet, so growth here is a leak.
      */
     double heapAfterGcBytes() throws IOException, InterruptedException {
-        Path jcmd = Path.of(AgentJar.java()).resolveSibling("jcmd");
-        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "GC.run").redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException("jcmd " + pid() + " GC.run failed: " + out);
-        }
+        Sh.run("'" + Path.of(AgentJar.java()).resolveSibling("jcmd") + "' " + pid() + " GC.run");
         double heap = get("/q/metrics").body().lines()
                 .filter(l -> l.startsWith("jvm_memory_used_bytes{") && l.contains("area=\"heap\""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();

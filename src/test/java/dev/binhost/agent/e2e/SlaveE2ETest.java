@@ -3,12 +3,7 @@ package dev.binhost.agent.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.binhost.agent.control.ControlClient;
 import dev.binhost.agent.control.ControlProtocol;
-import dev.binhost.agent.testing.Sh;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,46 +14,16 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A whole slave: the built agent mounts the master's PKGDIR export (bindfs standing in for NFS) in its own mount
  * namespace when the master is UP, and runs updates with the stand-in emerge replaying real output. Faults: the
  * master away at start, the export frozen like a dead NFS server, the agent SIGKILLed mid-run.
  */
-@Tag("e2e")
-class SlaveE2ETest {
+class SlaveE2ETest extends E2eTest {
     /** The mixed slave's real outputs: 7 packages from the master as binaries, 3 compiled here. */
     static final String PRETEND = "030-slave-mixed-pretend-verbose.color.rc0.txt";
     static final String MERGE = "035-slave-mixed-merge.color.rc0.txt";
-
-    @TempDir
-    Path tmp;
-    private Rig rig;
-    private SlaveAgent agent;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        assumeTrue(Sh.root(), "needs root for network and mount namespaces (CI runs as root)");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/bindfs")), "bindfs is not installed (apt-get install bindfs)");
-        rig = new Rig(tmp);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (rig != null) {
-            rig.close();
-        }
-    }
-
-    private SlaveAgent start(Map<String, String> config) throws IOException, InterruptedException {
-        agent = SlaveAgent.start(rig, config, E2e.INSTALLED_JVM_OPTIONS);
-        agent.awaitHttp(Duration.ofSeconds(60));
-        return agent;
-    }
 
     private Path target() {
         return rig.root.resolve("slave/var/cache/binpkgs");

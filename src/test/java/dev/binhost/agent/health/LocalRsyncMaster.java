@@ -18,7 +18,7 @@ public class LocalRsyncMaster implements QuarkusTestResourceLifecycleManager {
             dir = Files.createTempDirectory("binhost-health-");
             Files.createDirectories(dir.resolve("tree/make.conf"));
             daemon = RsyncDaemon.serve(dir.resolve("daemon"), "portage-config", dir.resolve("tree"));
-            return Map.of("binhost.master.rsync-port", String.valueOf(daemon.port()));
+            return Map.of("binhost.master.rsync-port", String.valueOf(daemon.port));
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test master: " + e.getMessage(), e);
         }

@@ -31,7 +31,7 @@ class ProbesTest {
     void rsync_againstARealDaemon_succeedsWithItsGreeting() throws Exception {
         Files.createDirectories(tmp.resolve("tree/make.conf"));
         try (RsyncDaemon daemon = RsyncDaemon.serve(tmp.resolve("d"), "portage-config", tmp.resolve("tree"))) {
-            ProbeResult r = new RsyncProbe("127.0.0.1", daemon.port(), CONNECT, READ).probe();
+            ProbeResult r = new RsyncProbe("127.0.0.1", daemon.port, CONNECT, READ).probe();
             assertTrue(r.ok(), r.detail());
             assertTrue(r.detail().startsWith("@RSYNCD: "), r.detail());
         }

@@ -6,7 +6,10 @@ import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.Verdict;
+import dev.binhost.agent.testing.RsyncDaemon;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +30,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConfigSyncTest {
     @TempDir
     Path work;
+    Path master;
+    RsyncDaemon daemon;
+
+    /** A master serving one 01* file, as portage-config on a loopback daemon. */
+    @BeforeEach
+    void startMaster() throws Exception {
+        master = work.resolve("master");
+        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
+        daemon = RsyncDaemon.start(work, Map.of("portage-config", master));
+    }
+
+    @AfterEach
+    void stopMaster() throws InterruptedException {
+        daemon.close();
+    }
 
     /** A clock the test moves forward. */
     static final class MovableClock extends Clock {
@@ -39,101 +57,92 @@ class ConfigSyncTest {
 
     @Test
     void refreshBeforeRun_whenThePullSucceeds_isOkAndFreshUntilMaxAgePasses() throws Exception {
-        Path master = work.resolve("master");
-        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
-        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
-            MovableClock clock = new MovableClock();
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
-            ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port,
-                    "portage-config"), work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1),
-                    65536), clock);
-            ConfigSync sync = new ConfigSync(config, pull, clock, new Heartbeats(clock), registry);
-            assertFalse(sync.freshness().ok());
-            assertFalse(sync.firstAttemptDone());
+        MovableClock clock = new MovableClock();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+        ConfigSync sync = sync(config, clock, registry);
+        assertFalse(sync.freshness().ok());
+        assertFalse(sync.firstAttemptDone());
 
-            Verdict v = sync.refreshBeforeRun();
+        Verdict v = sync.refreshBeforeRun();
 
-            assertTrue(v.ok(), v.detail());
-            assertTrue(sync.freshness().ok());
-            assertEquals("APPLIED", sync.status().get("lastOutcome"));
-            assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
-            assertEquals(1.0, registry.counter("binhost.sync.files", "change", "added").count());
+        assertTrue(v.ok(), v.detail());
+        assertTrue(sync.freshness().ok());
+        assertEquals("APPLIED", sync.status().get("lastOutcome"));
+        assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
+        assertEquals(1.0, registry.counter("binhost.sync.files", "change", "added").count());
 
-            clock.now = clock.now.plus(config.maxAge()).plusSeconds(1);
-            assertFalse(sync.freshness().ok(), "a pull older than max-age is not fresh");
+        clock.now = clock.now.plus(config.maxAge()).plusSeconds(1);
+        assertFalse(sync.freshness().ok(), "a pull older than max-age is not fresh");
 
-            daemon.close();
-            Verdict stale = sync.refreshBeforeRun();
-            assertFalse(stale.ok(), stale.detail());
-            assertTrue(stale.detail().contains("Connection refused"), stale.detail());
-            assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "failed").count());
-        }
+        daemon.close();
+        Verdict stale = sync.refreshBeforeRun();
+        assertFalse(stale.ok(), stale.detail());
+        assertTrue(stale.detail().contains("Connection refused"), stale.detail());
+        assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "failed").count());
     }
 
-    ConfigSync sync(TestSyncConfig config, RsyncDaemon daemon, Clock clock, SimpleMeterRegistry registry) {
+    ConfigSync sync(TestSyncConfig config, Clock clock, SimpleMeterRegistry registry) {
+        return sync(config, clock, registry, () -> false);
+    }
+
+    /** A sync pulling from {@code daemon} into {@code config}'s tree, state in the test's dir. */
+    ConfigSync sync(TestSyncConfig config, Clock clock, SimpleMeterRegistry registry,
+            java.util.function.BooleanSupplier emergeRunning) {
         ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, "portage-config"),
                 work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 65536), clock);
-        return new ConfigSync(config, pull, clock, new Heartbeats(clock), registry);
+        return new ConfigSync(config, pull, clock, new Heartbeats(clock), registry, emergeRunning);
     }
 
     @Test
     void freshness_afterARestart_goesOnFromTheLastRecordedSuccess() throws Exception {
-        Path master = work.resolve("master");
-        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
-        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
-            MovableClock clock = new MovableClock();
-            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
-            assertTrue(sync(config, daemon, clock, new SimpleMeterRegistry()).pullNow("test").succeeded());
-            Instant pulledAt = clock.now;
-            clock.now = clock.now.plusSeconds(600);
+        MovableClock clock = new MovableClock();
+        TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+        assertTrue(sync(config, clock, new SimpleMeterRegistry()).pullNow("test").succeeded());
+        Instant pulledAt = clock.now;
+        clock.now = clock.now.plusSeconds(600);
 
-            ConfigSync restarted = sync(config, daemon, clock, new SimpleMeterRegistry());
+        ConfigSync restarted = sync(config, clock, new SimpleMeterRegistry());
 
-            assertTrue(restarted.freshness().ok(), restarted.freshness().detail());
-            assertEquals(pulledAt.toString(), restarted.status().get("lastSuccess"));
-            assertTrue(restarted.freshness().detail().contains("10m ago"), restarted.freshness().detail());
-            clock.now = pulledAt.plus(config.maxAge()).plusSeconds(1);
-            assertFalse(sync(config, daemon, clock, new SimpleMeterRegistry()).freshness().ok(),
-                    "a recorded pull older than max-age is not fresh after a restart either");
-        }
+        assertTrue(restarted.freshness().ok(), restarted.freshness().detail());
+        assertEquals(pulledAt.toString(), restarted.status().get("lastSuccess"));
+        assertTrue(restarted.freshness().detail().contains("10m ago"), restarted.freshness().detail());
+        clock.now = pulledAt.plus(config.maxAge()).plusSeconds(1);
+        assertFalse(sync(config, clock, new SimpleMeterRegistry()).freshness().ok(),
+                "a recorded pull older than max-age is not fresh after a restart either");
     }
 
     @Test
     void masterUp_whileAPullIsRunning_runsOneMorePullAfterIt() throws Exception {
-        Path master = work.resolve("master");
-        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
         Path gate = work.resolve("gate");
-        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
-            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
-            config.pullOnMasterUp = true;
-            // The real rsync, held back until the test opens the gate: a pull that is still running.
-            config.rsyncCommand = List.of("sh", "-c", "while [ ! -e '" + gate + "' ]; do sleep 0.02; done; "
-                    + "exec rsync \"$@\"", "rsync-after-gate");
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            ConfigSync sync = sync(config, daemon, Clock.systemUTC(), registry);
-            MasterTransition up = new MasterTransition(
-                    new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
-                    new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
-            try {
+        TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+        config.pullOnMasterUp = true;
+        // The real rsync, held back until the test opens the gate: a pull that is still running.
+        config.rsyncCommand = List.of("sh", "-c", "while [ ! -e '" + gate + "' ]; do sleep 0.02; done; "
+                + "exec rsync \"$@\"", "rsync-after-gate");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ConfigSync sync = sync(config, Clock.systemUTC(), registry);
+        MasterTransition up = new MasterTransition(
+                new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
+                new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
+        try {
+            sync.onMasterTransition(up);
+            for (int i = 0; i < 5; i++) {
                 sync.onMasterTransition(up);
-                for (int i = 0; i < 5; i++) {
-                    sync.onMasterTransition(up);
-                }
-                Files.createFile(gate);
-
-                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                while (pulls(registry) < 2 && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                assertEquals(2.0, pulls(registry), "the running pull, then one follow-up for all five UPs");
-                assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
-                assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "unchanged").count());
-                Thread.sleep(500);
-                assertEquals(2.0, pulls(registry), "no third pull");
-            } finally {
-                sync.stop(null);
             }
+            Files.createFile(gate);
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (pulls(registry) < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(2.0, pulls(registry), "the running pull, then one follow-up for all five UPs");
+            assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
+            assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "unchanged").count());
+            Thread.sleep(500);
+            assertEquals(2.0, pulls(registry), "no third pull");
+        } finally {
+            sync.stop(null);
         }
     }
 
@@ -143,98 +152,82 @@ class ConfigSyncTest {
 
     @Test
     void rollback_holdsPullsAtTheRestoredSet_acrossARestart_untilPullConfig() throws Exception {
-        Path master = work.resolve("master");
-        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
-        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
-            MovableClock clock = new MovableClock();
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
-            ConfigSync sync = sync(config, daemon, clock, registry);
-            assertTrue(sync.pullConfig("test").ok());
-            Files.writeString(master.resolve("package.use/01master"), "a/b x y\n");
-            Verdict second = sync.pullConfig("test");
-            assertTrue(second.ok(), second.detail());
-            assertTrue(second.detail().startsWith("applied: "), second.detail());
-            Path live = config.portageDir.resolve("package.use/01master");
+        MovableClock clock = new MovableClock();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+        ConfigSync sync = sync(config, clock, registry);
+        assertTrue(sync.pullConfig("test").ok());
+        Files.writeString(master.resolve("package.use/01master"), "a/b x y\n");
+        Verdict second = sync.pullConfig("test");
+        assertTrue(second.ok(), second.detail());
+        assertTrue(second.detail().startsWith("applied: "), second.detail());
+        Path live = config.portageDir.resolve("package.use/01master");
 
-            Verdict back = sync.rollbackConfig("test");
+        Verdict back = sync.rollbackConfig("test");
 
-            assertTrue(back.ok(), back.detail());
-            assertEquals("a/b x\n", Files.readString(live));
-            assertEquals(1.0, registry.get("binhost.sync.held").gauge().value());
-            Verdict beforeRun = sync.refreshBeforeRun();
-            assertTrue(beforeRun.ok(), beforeRun.detail());
-            assertTrue(beforeRun.detail().contains("held"), beforeRun.detail());
-            assertEquals("a/b x\n", Files.readString(live), "the run's refresh must not undo the rollback");
-            assertTrue(sync.freshness().ok(), "held is fresh by the admin's choice");
+        assertTrue(back.ok(), back.detail());
+        assertEquals("a/b x\n", Files.readString(live));
+        assertEquals(1.0, registry.get("binhost.sync.held").gauge().value());
+        Verdict beforeRun = sync.refreshBeforeRun();
+        assertTrue(beforeRun.ok(), beforeRun.detail());
+        assertTrue(beforeRun.detail().contains("held"), beforeRun.detail());
+        assertEquals("a/b x\n", Files.readString(live), "the run's refresh must not undo the rollback");
+        assertTrue(sync.freshness().ok(), "held is fresh by the admin's choice");
 
-            ConfigSync restarted = sync(config, daemon, clock, new SimpleMeterRegistry());
-            assertTrue(restarted.refreshBeforeRun().detail().contains("held"), "the hold survives a restart");
-            assertEquals("a/b x\n", Files.readString(live));
+        ConfigSync restarted = sync(config, clock, new SimpleMeterRegistry());
+        assertTrue(restarted.refreshBeforeRun().detail().contains("held"), "the hold survives a restart");
+        assertEquals("a/b x\n", Files.readString(live));
 
-            Verdict resumed = restarted.pullConfig("test");
-            assertTrue(resumed.ok(), resumed.detail());
-            assertEquals("a/b x y\n", Files.readString(live));
-            assertEquals(null, restarted.status().get("heldSince"));
-            assertTrue(restarted.refreshBeforeRun().detail().startsWith("config pulled"),
-                    "pulls run again after pull-config");
-        }
+        Verdict resumed = restarted.pullConfig("test");
+        assertTrue(resumed.ok(), resumed.detail());
+        assertEquals("a/b x y\n", Files.readString(live));
+        assertEquals(null, restarted.status().get("heldSince"));
+        assertTrue(restarted.refreshBeforeRun().detail().startsWith("config pulled"),
+                "pulls run again after pull-config");
     }
 
     @Test
     void rollback_withoutABackup_isNotDoneAndHoldsNothing() throws Exception {
-        Path master = work.resolve("master");
-        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
-        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
-            ConfigSync sync = sync(new TestSyncConfig(work.resolve("slave")), daemon, new MovableClock(),
-                    new SimpleMeterRegistry());
+        ConfigSync sync = sync(new TestSyncConfig(work.resolve("slave")), new MovableClock(),
+                new SimpleMeterRegistry());
 
-            Verdict back = sync.rollbackConfig("test");
+        Verdict back = sync.rollbackConfig("test");
 
-            assertFalse(back.ok());
-            assertTrue(back.detail().contains("no backup"), back.detail());
-            assertEquals(null, sync.status().get("heldSince"));
-        }
+        assertFalse(back.ok());
+        assertTrue(back.detail().contains("no backup"), back.detail());
+        assertEquals(null, sync.status().get("heldSince"));
     }
 
     @Test
     void masterUp_whileAnEmergeRuns_isPutOffUntilItEnds_thenTheTickPulls() throws Exception {
-        Path master = work.resolve("master");
-        ConfigPullTest.write(master.resolve("package.use/01master"), "a/b x\n");
-        try (RsyncDaemon daemon = RsyncDaemon.start(work, Map.of("portage-config", master))) {
-            TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
-            config.pullOnMasterUp = true;
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            java.util.concurrent.atomic.AtomicBoolean emerging = new java.util.concurrent.atomic.AtomicBoolean(true);
-            ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port,
-                    "portage-config"), work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1),
-                    65536), Clock.systemUTC());
-            ConfigSync sync = new ConfigSync(config, pull, Clock.systemUTC(), new Heartbeats(Clock.systemUTC()),
-                    registry, emerging::get);
-            MasterTransition up = new MasterTransition(
-                    new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
-                    new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
-            try {
-                sync.onMasterTransition(up);
-                awaitStatus(sync, "putOff", "master up (an emerge is running)");
-                sync.tick();
-                Thread.sleep(300);
-                assertEquals(0.0, pulls(registry), "no pull while the emerge runs");
-                assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")));
+        TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+        config.pullOnMasterUp = true;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        java.util.concurrent.atomic.AtomicBoolean emerging = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ConfigSync sync = sync(config, Clock.systemUTC(), registry, emerging::get);
+        MasterTransition up = new MasterTransition(
+                new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
+                new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
+        try {
+            sync.onMasterTransition(up);
+            awaitStatus(sync, "putOff", "master up (an emerge is running)");
+            sync.tick();
+            Thread.sleep(300);
+            assertEquals(0.0, pulls(registry), "no pull while the emerge runs");
+            assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")));
 
-                emerging.set(false);
-                sync.tick();
+            emerging.set(false);
+            sync.tick();
 
-                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                while (pulls(registry) < 1 && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
-                assertEquals("a/b x\n", Files.readString(config.portageDir.resolve("package.use/01master")));
-                assertEquals(null, sync.status().get("putOff"));
-            } finally {
-                sync.stop(null);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (pulls(registry) < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
             }
+            assertEquals(1.0, registry.counter("binhost.sync.pulls", "outcome", "applied").count());
+            assertEquals("a/b x\n", Files.readString(config.portageDir.resolve("package.use/01master")));
+            assertEquals(null, sync.status().get("putOff"));
+        } finally {
+            sync.stop(null);
         }
     }
 

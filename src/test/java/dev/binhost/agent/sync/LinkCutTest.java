@@ -2,6 +2,7 @@ package dev.binhost.agent.sync;
 
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
+import dev.binhost.agent.testing.RsyncDaemon;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;

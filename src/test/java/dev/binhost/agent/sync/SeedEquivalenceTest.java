@@ -3,6 +3,7 @@ package dev.binhost.agent.sync;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.ProcessRunner;
+import dev.binhost.agent.testing.RsyncDaemon;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

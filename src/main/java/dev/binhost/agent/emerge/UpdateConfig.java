@@ -69,10 +69,6 @@ public interface UpdateConfig extends Checked {
     @WithDefault("false")
     boolean resumeInterrupted();
 
-    /** Where to look for other emerge processes and the load average. */
-    @WithDefault("/proc")
-    Path procDir();
-
     @WithDefault("/sys/class/power_supply")
     Path powerSupplyDir();
 

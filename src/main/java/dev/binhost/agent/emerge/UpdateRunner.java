@@ -64,6 +64,7 @@ public class UpdateRunner {
     private final UpdateConfig config;
     private final Path stateDir;
     private final Path logDir;
+    private final Path procDir;
     private final ProcessRunner runner;
     private final Posix posix;
     private final Supplier<List<RunPrecondition>> preconditions;
@@ -76,12 +77,14 @@ public class UpdateRunner {
     private final AtomicLong lastSuccessEpoch = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
 
-    public UpdateRunner(UpdateConfig config, Path stateDir, Path logDir, ProcessRunner runner, Posix posix,
+    public UpdateRunner(UpdateConfig config, Path stateDir, Path logDir, Path procDir, ProcessRunner runner,
+            Posix posix,
             Supplier<List<RunPrecondition>> preconditions, Supplier<Optional<ConfigRefresher>> refresher,
             Clock clock, MeterRegistry registry) {
         this.config = config;
         this.stateDir = stateDir;
         this.logDir = logDir;
+        this.procDir = procDir;
         this.runner = runner;
         this.posix = posix;
         this.preconditions = preconditions;
@@ -154,7 +157,7 @@ public class UpdateRunner {
                     + s.current().map(c -> ", " + c + " in progress").orElse("");
         }
         boolean stillRunning = marker.emergePid() != null && posix.kill(marker.emergePid().intValue(), 0)
-                && HostChecks.emergePids(config.procDir()).contains(marker.emergePid());
+                && HostChecks.emergePids(procDir).contains(marker.emergePid());
         RunRecord ended = r.withEnd(clock.instant().toString(), "interrupted",
                 "the agent stopped during the " + marker.phase() + " phase" + progress
                         + (stillRunning ? "; emerge (pid " + marker.emergePid() + ") is still running" : ""));
@@ -214,7 +217,7 @@ public class UpdateRunner {
             }
             run.check(p.name(), v);
         }
-        run.check("no-other-emerge", HostChecks.noOtherEmerge(config.procDir()));
+        run.check("no-other-emerge", HostChecks.noOtherEmerge(procDir));
         HostChecks.Power power = HostChecks.power(config.powerSupplyDir());
         if (power == HostChecks.Power.BATTERY && config.onBattery() == UpdateConfig.OnBattery.SKIP) {
             run.check("power", Verdict.no("on battery (binhost.update.on-battery=skip)"));
@@ -225,7 +228,7 @@ public class UpdateRunner {
                     : "on battery: " + (run.binariesOnlyByPower ? "binaries only (--usepkgonly)" : "running anyway")));
         }
         config.maxLoad().ifPresent(max -> {
-            var load = HostChecks.load(config.procDir());
+            var load = HostChecks.load(procDir);
             run.check("load", load.isEmpty() ? Verdict.ok("load average unknown")
                     : load.getAsDouble() <= max ? Verdict.ok("load " + load.getAsDouble() + " <= " + max)
                     : Verdict.no("load " + load.getAsDouble() + " above binhost.update.max-load=" + max));

@@ -20,6 +20,7 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -33,13 +34,15 @@ import java.util.Optional;
 public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContributor {
     private final UpdateConfig config;
     private final UpdateLoop loop;
+    private final Path procDir;
 
     @Inject
     public UpdateService(UpdateConfig config, AgentConfig agent, ProcessRunner processes, Posix posix,
             Instance<RunPrecondition> preconditions, Instance<ConfigRefresher> refresher, Clock clock,
             MeterRegistry registry) {
         this.config = config;
-        UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), processes, posix,
+        this.procDir = agent.procDir();
+        UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
                 () -> preconditions.stream().toList(),
                 () -> refresher.isResolvable() ? Optional.of(refresher.get()) : Optional.empty(), clock, registry);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
@@ -74,7 +77,7 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
 
     @Override
     public boolean emergeRunning() {
-        return loop.runner().current().isPresent() || !HostChecks.emergePids(config.procDir()).isEmpty();
+        return loop.runner().current().isPresent() || !HostChecks.emergePids(procDir).isEmpty();
     }
 
     @Override

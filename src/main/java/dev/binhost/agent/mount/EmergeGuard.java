@@ -1,5 +1,6 @@
 package dev.binhost.agent.mount;
 
+import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.portage.RunningEmerge;
 import dev.binhost.agent.spi.UpdateActivity;
 import io.quarkus.logging.Log;
@@ -23,8 +24,8 @@ public class EmergeGuard {
     private final Path proc;
 
     @Inject
-    public EmergeGuard(Instance<UpdateActivity> activities, MountConfig config) {
-        this(activities.stream().toList(), config.proc());
+    public EmergeGuard(Instance<UpdateActivity> activities, AgentConfig agent) {
+        this(activities.stream().toList(), agent.procDir());
     }
 
     public EmergeGuard(List<UpdateActivity> activities, Path proc) {

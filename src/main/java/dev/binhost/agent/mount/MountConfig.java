@@ -51,10 +51,6 @@ public interface MountConfig extends Checked {
     @WithDefault("/proc/self/mountinfo")
     Path mountinfo();
 
-    /** Where to look for a running emerge when no update feature says so. */
-    @WithDefault("/proc")
-    Path proc();
-
     /** The slave's make.conf (file or directory) the preflight reads for DISTDIR and PKGDIR. */
     @WithDefault("/etc/portage/make.conf")
     Path makeConf();

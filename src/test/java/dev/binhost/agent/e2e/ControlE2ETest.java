@@ -55,7 +55,6 @@ class ControlE2ETest extends E2eTest {
             }
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             E2e.figure("200 triggers over the control socket", took);
-            assertTrue(took.compareTo(Duration.ofSeconds(1)) < 0, "the burst took " + took);
             assertEquals(1, results.getOrDefault("QUEUED", 0), "exactly one trigger queues a run: " + results);
             assertEquals(199, results.getOrDefault("ALREADY_QUEUED", 0) + results.getOrDefault("ALREADY_RUNNING", 0),
                     "the rest coalesce: " + results);

@@ -46,9 +46,7 @@ class MasterWatchE2ETest extends E2eTest {
                 "readiness after the master came up");
         Duration toReady = Duration.ofNanos(System.nanoTime() - t0);
         E2e.figure("time to ready after master up", toReady);
-        // One good round is enough here (up-after-successes=1); a round is due every 500 ms, and one scheduler
-        // tick (1 s) may pass before it starts.
-        assertTrue(toReady.compareTo(Duration.ofSeconds(3)) < 0, "ready after " + toReady);
+        // One good round is enough here (up-after-successes=1); the time is a figure, not an assertion.
 
         ready = agent.get("/q/health/ready");
         assertTrue(SlaveAgent.data(ready.check("master"), "reason").contains("@RSYNCD:"), ready.body());

@@ -31,6 +31,11 @@ final class Rig implements AutoCloseable {
     private final String masterIf;
     private final String slaveIf;
     private Process rsyncd;
+    /** PID 1 of the rig's own PID namespace (its host PID), whose procfs is mounted at {@link #proc}. */
+    private Process pidNamespace;
+    private long pidNamespaceInit;
+    /** The rig's private /proc: only the processes started in the rig's PID namespace appear in it. */
+    final Path proc;
 
     /** Builds the namespaces, the link and the master's files under {@code root}; the daemon is not started. */
     Rig(Path root) throws IOException, InterruptedException {
@@ -49,6 +54,7 @@ final class Rig implements AutoCloseable {
         slaveIp = "10.214." + octet + "." + (block + 2);
         masterPortage = root.resolve("master/etc/portage");
         masterPkgdir = root.resolve("master/var/cache/binpkgs");
+        proc = root.resolve("slave/proc");
         // The daemon serves as nobody, as the seed's rsyncd.conf has it: the tree must be readable by others.
         Files.setPosixFilePermissions(root, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         MasterTree.write(masterPortage);
@@ -62,6 +68,7 @@ final class Rig implements AutoCloseable {
                     + " && ip -n " + masterNs + " link set lo up && ip -n " + slaveNs + " link set lo up"
                     + " && ip -n " + masterNs + " link set " + masterIf + " up"
                     + " && ip -n " + slaveNs + " link set " + slaveIf + " up");
+            startPidNamespace();
             for (String ns : new String[] {masterNs, slaveNs}) {
                 String routes = Sh.run("ip -n " + ns + " route show default");
                 if (!routes.isBlank()) {
@@ -72,6 +79,54 @@ final class Rig implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * A PID namespace of the rig's own, held by a sleeping init, with its procfs mounted at {@link #proc} in the
+     * host's mount namespace. Agents start inside it and read that /proc, so an emerge elsewhere on the machine
+     * (an admin's, another test's) is invisible to them, while an emerge that outlives an agent stays visible to
+     * the next one, as on a real slave.
+     */
+    private void startPidNamespace() throws IOException, InterruptedException {
+        Files.createDirectories(proc);
+        // unshare --fork execs the shell as PID 1 of the new namespace; its mount of proc shows that namespace.
+        pidNamespace = new ProcessBuilder("unshare", "--pid", "--fork", "--kill-child", "sh", "-c",
+                "mount -t proc proc \"$0\" && exec sleep infinity", proc.toString())
+                .redirectErrorStream(true).redirectOutput(root.resolve("pid-namespace.out").toFile()).start();
+        for (int i = 0; i < 200; i++) {
+            if (!pidNamespace.isAlive()) {
+                throw new IOException("PID namespace holder exited: "
+                        + Files.readString(root.resolve("pid-namespace.out")));
+            }
+            List<Long> children = childrenOf(pidNamespace.pid());
+            if (!children.isEmpty() && Files.exists(proc.resolve("1/cmdline"))) {
+                pidNamespaceInit = children.get(0);
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException("the rig's PID namespace did not come up");
+    }
+
+    /** The argv prefix that starts a program in the rig's PID namespace (nsenter forks: the program is its child). */
+    List<String> inPidNamespace() {
+        return List.of("nsenter", "--target", Long.toString(pidNamespaceInit), "--pid", "--");
+    }
+
+    /** Host PIDs of the children of {@code pid}. */
+    static List<Long> childrenOf(long pid) throws IOException {
+        Path file = Path.of("/proc", Long.toString(pid), "task", Long.toString(pid), "children");
+        List<Long> pids = new ArrayList<>();
+        try {
+            for (String p : Files.readString(file).trim().split("\\s+")) {
+                if (!p.isEmpty()) {
+                    pids.add(Long.parseLong(p));
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // the process has ended
+        }
+        return pids;
     }
 
     /** Starts the master's rsync daemon on its veth address, port 873, serving /etc/portage as portage-config. */
@@ -184,5 +239,11 @@ final class Rig implements AutoCloseable {
         // Deleting a namespace deletes its end of the veth pair, and with it the other end.
         Sh.quietly("ip netns del " + masterNs);
         Sh.quietly("ip netns del " + slaveNs);
+        if (pidNamespace != null) {
+            Sh.quietly("umount -l '" + proc + "'");
+            // Killing the namespace's init kills whatever is left in it (the kernel's rule for PID 1).
+            pidNamespace.destroyForcibly();
+            pidNamespace.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 }

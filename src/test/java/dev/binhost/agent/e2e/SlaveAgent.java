@@ -34,8 +34,11 @@ final class SlaveAgent implements AutoCloseable {
     final Path output;
     private final Rig rig;
     private final Process process;
+    private final long jvmPid;
 
-    private SlaveAgent(Rig rig, Path configFile, Path output, Process process, Path stateDir, Path logDir) {
+    private SlaveAgent(Rig rig, Path configFile, Path output, Process process, long jvmPid, Path stateDir,
+            Path logDir) {
+        this.jvmPid = jvmPid;
         this.rig = rig;
         this.configFile = configFile;
         this.output = output;
@@ -59,6 +62,8 @@ final class SlaveAgent implements AutoCloseable {
         c.put("binhost.master.up-after-successes", "1");
         c.put("binhost.agent.state-dir", slave.resolve("var/lib/binhost-agent").toString());
         c.put("binhost.agent.log-dir", slave.resolve("var/log/binhost-agent").toString());
+        // The rig's own /proc: only what runs in its PID namespace (the agent, its emerge) can block a run.
+        c.put("binhost.agent.proc-dir", rig.proc.toString());
         c.put("quarkus.http.port", String.valueOf(HTTP_PORT));
         // Never the host's /etc/portage or emerge: every path the agent writes or runs is the rig's.
         c.put("binhost.sync.portage-dir", slave.resolve("etc/portage").toString());
@@ -139,8 +144,8 @@ final class SlaveAgent implements AutoCloseable {
         Files.createDirectories(stateDir);
         Files.createDirectories(logDir);
         Path output = rig.root.resolve("slave/agent-" + System.nanoTime() + ".out");
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", rig.slaveNs,
-                "unshare", "-m", "--propagation", "private"));
+        List<String> argv = new ArrayList<>(rig.inPidNamespace());
+        argv.addAll(List.of("ip", "netns", "exec", rig.slaveNs, "unshare", "-m", "--propagation", "private"));
         if (mountSetup != null) {
             // exec keeps the PID: the Process is still the agent's JVM.
             argv.addAll(List.of("sh", "-c", mountSetup + " && exec \"$@\"", "agent"));
@@ -150,8 +155,28 @@ final class SlaveAgent implements AutoCloseable {
         argv.addAll(List.of("-jar", AgentJar.ensureBuilt().toString()));
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile());
         pb.environment().put("BINHOST_AGENT_CONFIG", configFile.toString());
-        // ip netns exec and unshare (without --fork) exec in place: the Process is the agent's JVM itself.
-        return new SlaveAgent(rig, configFile, output, pb.start(), stateDir, logDir);
+        // nsenter forks into the PID namespace and waits; ip netns exec and unshare (without --fork) exec in
+        // place, so nsenter's one child is the agent's JVM.
+        Process nsenter = pb.start();
+        long jvm = 0;
+        for (int i = 0; i < 500 && jvm == 0 && nsenter.isAlive(); i++) {
+            List<Long> children = Rig.childrenOf(nsenter.pid());
+            if (children.isEmpty()) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while starting the agent", e);
+                }
+            } else {
+                jvm = children.get(0);
+            }
+        }
+        if (jvm == 0) {
+            nsenter.destroyForcibly();
+            throw new IOException("the agent did not start: " + Files.readString(output));
+        }
+        return new SlaveAgent(rig, configFile, output, nsenter, jvm, stateDir, logDir);
     }
 
     /** A key of the config file the agent was started with. */
@@ -163,8 +188,9 @@ final class SlaveAgent implements AutoCloseable {
         return p.getProperty(key);
     }
 
+    /** The agent JVM's PID on the host (it is not PID 1 of the rig's namespace, the holder is). */
     long pid() {
-        return process.pid();
+        return jvmPid;
     }
 
     boolean alive() {
@@ -340,16 +366,29 @@ final class SlaveAgent implements AutoCloseable {
 
     /** SIGKILL, as the OOM killer or a power cut would; the process is gone when this returns. */
     void kill() throws InterruptedException {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        signalJvm(true);
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** nsenter passes no signal on: the JVM is signalled by its own PID. */
+    private void signalJvm(boolean kill) {
+        ProcessHandle.of(jvmPid).ifPresent(h -> {
+            if (kill) {
+                h.destroyForcibly();
+            } else {
+                h.destroy();
+            }
+        });
     }
 
     /** SIGTERM, then SIGKILL if it does not stop within ten seconds. */
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
-            process.destroy();
+            signalJvm(false);
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                signalJvm(true);
+                process.waitFor(10, TimeUnit.SECONDS);
             }
         }
     }

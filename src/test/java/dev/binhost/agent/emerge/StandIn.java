@@ -51,7 +51,6 @@ public final class StandIn {
             throw new UncheckedIOException(e);
         }
         config.put("binhost.update.emerge-command", SCRIPT + "," + scenario);
-        config.put("binhost.update.proc-dir", proc.toString());
         config.put("binhost.update.power-supply-dir", power.toString());
         scenarioKeys.put("ARGS_LOG", argsLog.toString());
     }
@@ -76,7 +75,7 @@ public final class StandIn {
 
     public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<ConfigRefresher> refresher) {
         writeScenario();
-        return new UpdateRunner(updateConfig(), dir.resolve("state"), dir.resolve("log"),
+        return new UpdateRunner(updateConfig(), dir.resolve("state"), dir.resolve("log"), proc,
                 new ProcessRunner(new JnrPosix(), Duration.ofSeconds(2), 65536), new JnrPosix(),
                 () -> preconditions, () -> refresher, Clock.systemUTC(), registry);
     }

@@ -68,6 +68,8 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
     /** Set by a rollback: scheduled, master-UP and before-run pulls wait until the admin pulls on demand. */
     private volatile Instant heldSince;
     private volatile boolean firstAttemptDone;
+    /** How the first attempt ended when it ran no pull (put off by emerge, held by a rollback). */
+    private volatile String firstAttemptNote;
     private volatile Instant nextScheduledAt;
     private volatile Future<?> inFlight;
     private volatile Instant inFlightSince;
@@ -175,6 +177,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
             try {
                 if (heldSince != null) {
                     Log.debugf("Config pull (%s) skipped: held since the rollback at %s", reason, heldSince);
+                    attemptedWithoutPull("held at the set rolled back at " + heldSince);
                 } else if (emergeRunning.getAsBoolean()) {
                     // Portage reads package.env and env/ files as each package builds: changing them mid-run
                     // would build the rest of the run with another configuration than the one it planned with.
@@ -183,6 +186,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                                 reason);
                     }
                     deferred = reason;
+                    attemptedWithoutPull("put off: an emerge is running");
                 } else {
                     deferred = null;
                     pullNow(reason);
@@ -323,6 +327,22 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
 
     public boolean firstAttemptDone() {
         return firstAttemptDone;
+    }
+
+    /** How the first attempt ended, when it ended without a pull; empty after a pull or before any attempt. */
+    public Optional<String> firstAttemptNote() {
+        return Optional.ofNullable(firstAttemptNote);
+    }
+
+    /**
+     * An attempt that decided not to pull still finishes the first attempt: "started" means the agent got as
+     * far as trying, and a slave where emerge runs for hours (or a held rollback) is started all the same.
+     */
+    private void attemptedWithoutPull(String why) {
+        if (!firstAttemptDone) {
+            firstAttemptNote = why;
+            firstAttemptDone = true;
+        }
     }
 
     public Optional<PullResult> last() {

@@ -8,8 +8,12 @@ import jakarta.inject.Inject;
 /** The config pull's part of "started": the first pull attempt has finished, whatever its outcome. */
 @ApplicationScoped
 public class FirstPullStep implements StartupStep {
+    private final ConfigSync sync;
+
     @Inject
-    ConfigSync sync;
+    public FirstPullStep(ConfigSync sync) {
+        this.sync = sync;
+    }
 
     @Override
     public String name() {
@@ -22,6 +26,7 @@ public class FirstPullStep implements StartupStep {
             return Verdict.no("the first config pull has not finished yet (it runs when the master comes UP"
                     + " or on the schedule)");
         }
-        return Verdict.ok(sync.last().map(r -> r.outcome().name()).orElse("finished"));
+        return Verdict.ok(sync.last().map(r -> r.outcome().name())
+                .orElseGet(() -> sync.firstAttemptNote().orElse("finished")));
     }
 }

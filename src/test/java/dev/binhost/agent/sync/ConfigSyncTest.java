@@ -122,9 +122,7 @@ class ConfigSyncTest {
                 + "exec rsync \"$@\"", "rsync-after-gate");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ConfigSync sync = sync(config, Clock.systemUTC(), registry);
-        MasterTransition up = new MasterTransition(
-                new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
-                new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
+        MasterTransition up = masterUp();
         try {
             sync.onMasterTransition(up);
             for (int i = 0; i < 5; i++) {
@@ -174,7 +172,14 @@ class ConfigSyncTest {
         assertEquals("a/b x\n", Files.readString(live), "the run's refresh must not undo the rollback");
         assertTrue(sync.freshness().ok(), "held is fresh by the admin's choice");
 
+        config.pullOnMasterUp = true;
         ConfigSync restarted = sync(config, clock, new SimpleMeterRegistry());
+        assertFalse(restarted.firstAttemptDone());
+        restarted.onMasterTransition(masterUp()); // the first pull after the restart meets the hold
+        awaitFirstAttempt(restarted);
+        assertTrue(new FirstPullStep(restarted).attempted().ok());
+        assertTrue(new FirstPullStep(restarted).attempted().detail().startsWith("held at the set rolled back"),
+                new FirstPullStep(restarted).attempted().detail());
         assertTrue(restarted.refreshBeforeRun().detail().contains("held"), "the hold survives a restart");
         assertEquals("a/b x\n", Files.readString(live));
 
@@ -184,6 +189,7 @@ class ConfigSyncTest {
         assertEquals(null, restarted.status().get("heldSince"));
         assertTrue(restarted.refreshBeforeRun().detail().startsWith("config pulled"),
                 "pulls run again after pull-config");
+        restarted.stop(null);
     }
 
     @Test
@@ -205,12 +211,12 @@ class ConfigSyncTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         java.util.concurrent.atomic.AtomicBoolean emerging = new java.util.concurrent.atomic.AtomicBoolean(true);
         ConfigSync sync = sync(config, Clock.systemUTC(), registry, emerging::get);
-        MasterTransition up = new MasterTransition(
-                new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
-                new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
+        MasterTransition up = masterUp();
         try {
             sync.onMasterTransition(up);
             awaitStatus(sync, "putOff", "master up (an emerge is running)");
+            assertTrue(sync.firstAttemptDone(), "a pull put off by emerge is the first attempt: started turns UP");
+            assertEquals("put off: an emerge is running", new FirstPullStep(sync).attempted().detail());
             sync.tick();
             Thread.sleep(300);
             assertEquals(0.0, pulls(registry), "no pull while the emerge runs");
@@ -229,6 +235,20 @@ class ConfigSyncTest {
         } finally {
             sync.stop(null);
         }
+    }
+
+    static MasterTransition masterUp() {
+        return new MasterTransition(
+                new MasterState(MasterState.Status.DOWN, Instant.now(), "down", 2, 0, null, List.of()),
+                new MasterState(MasterState.Status.UP, Instant.now(), "up", 0, 2, null, List.of()));
+    }
+
+    static void awaitFirstAttempt(ConfigSync sync) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!sync.firstAttemptDone() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(sync.firstAttemptDone(), "the first attempt finished");
     }
 
     static void awaitStatus(ConfigSync sync, String key, Object value) throws InterruptedException {

@@ -18,6 +18,8 @@ import java.util.Arrays;
 public class Main {
     /** sysexits.h EX_CONFIG: the configuration is wrong. */
     public static final int EXIT_CONFIG = 78;
+    /** sysexits.h EX_TEMPFAIL: another agent holds the state directory; try again once it has stopped. */
+    public static final int EXIT_LOCKED = 75;
 
     public static void main(String... args) {
         if (Cli.handles(args)) {
@@ -45,6 +47,10 @@ public class Main {
     /** One line per problem, no stack trace: a wrong key is the admin's to fix, not a bug to debug. */
     private static int reportStartFailure(Throwable failure) {
         for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (c instanceof dev.binhost.agent.state.AgentLock.HeldElsewhere locked) {
+                System.err.println("binhost-agent: " + locked.getMessage());
+                return EXIT_LOCKED;
+            }
             if (c instanceof io.smallrye.config.ConfigValidationException invalid) {
                 for (int i = 0; i < invalid.getProblemCount(); i++) {
                     System.err.println("binhost-agent: configuration error: "

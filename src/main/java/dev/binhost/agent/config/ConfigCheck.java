@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import io.quarkus.scheduler.Scheduler;
+import dev.binhost.agent.state.AgentLock;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.util.ArrayList;
@@ -30,15 +31,19 @@ public class ConfigCheck {
     @Inject
     Scheduler scheduler;
 
+    @Inject
+    AgentLock lock;
+
     /**
      * The scheduler starts halted (quarkus.scheduler.start-mode=halted) so that no job runs on a configuration
-     * that is wrong; it is resumed here once every check passed.
+     * that is wrong; it is resumed here once every check passed and this agent holds the state directory.
      */
     void onStart(@Observes @Priority(1) StartupEvent event) {
         List<String> problems = problems(ConfigProvider.getConfig().unwrap(SmallRyeConfig.class));
         if (!problems.isEmpty()) {
             throw new ConfigurationException(String.join("\n", problems));
         }
+        lock.acquire();
         scheduler.resume();
     }
 

@@ -15,12 +15,43 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The control socket of the built agent under a storm of triggers, from root and from an unprivileged user. */
 class ControlE2ETest extends E2eTest {
+
+    @Test
+    void secondAgentOnTheSameStateDir_exits75NamingTheFirstsPid_andTheFirstGoesOn() throws Exception {
+        Map<String, String> config = SlaveAgent.slaveConfig(rig, SlaveE2ETest.PRETEND, SlaveE2ETest.MERGE, "0");
+        rig.startMaster();
+        start(config);
+        agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
+                "readiness");
+        Path configFile = rig.root.resolve("slave/etc/binhost-agent/binhost-agent.properties");
+
+        // The same configuration file, another HTTP port: only the state directory is shared.
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", rig.slaveNs, AgentJar.java()));
+        argv.addAll(E2e.INSTALLED_JVM_OPTIONS);
+        argv.addAll(List.of("-Dquarkus.http.port=" + (SlaveAgent.HTTP_PORT + 1), "-jar",
+                AgentJar.ensureBuilt().toString()));
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        pb.environment().put("BINHOST_AGENT_CONFIG", configFile.toString());
+        Process second = pb.start();
+        String out = new String(second.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(second.waitFor(60, TimeUnit.SECONDS), "the second agent exits by itself");
+
+        assertEquals(75, second.exitValue(), out);
+        assertTrue(out.contains("another binhost-agent (pid ") && out.contains("already runs on the state directory"),
+                out);
+        assertTrue(out.contains(config.get("binhost.agent.state-dir")), out);
+        assertTrue(agent.alive(), "the first agent goes on");
+        assertEquals(200, agent.get("/q/health/ready").status());
+        SlaveAgent.CliResult status = agent.cli(false, "status");
+        assertTrue(status.exit() != 3 && status.output().contains("master"), "the CLI is not affected by the lock: " + status);
+    }
 
     @Test
     void twoHundredTriggersInOneSecond_giveOneRun_andTheUnprivilegedOnesAreRefused() throws Exception {

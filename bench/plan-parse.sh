@@ -4,5 +4,5 @@
 # The parser and the bench use only the JDK, so the compiled classes are the whole classpath.
 set -e
 cd "$(dirname "$0")/.."
-./mvnw -B -q -o test-compile || ./mvnw -B -q test-compile
+./mvnw -B -q test-compile
 exec java -cp target/test-classes:target/classes dev.binhost.agent.emerge.PlanParseBench "${1:-5000}" "${2:-30}"

@@ -12,7 +12,7 @@ if [ $# -eq 0 ]; then
     set -- "${TMPDIR:-/tmp}"
     [ -d /dev/shm ] && set -- "$@" /dev/shm
 fi
-./mvnw -B -q -o test-compile
-./mvnw -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
+./mvnw -B -q test-compile
+./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 cp="target/classes:target/test-classes:$(cat target/bench.classpath)"
 exec java -cp "$cp" dev.binhost.agent.sync.SyncBench "$runs" "$@" 2>/dev/null

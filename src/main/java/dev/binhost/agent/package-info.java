@@ -1,0 +1,38 @@
+/**
+ * binhost-agent: the slave side of the seed's master/slave binhost procedure, as a daemon. The cycle, in the
+ * seed's order, with the component that owns each step, what starts it, and what it reads and writes:
+ *
+ * <ol>
+ * <li><b>Start</b> — {@link dev.binhost.agent.config.ConfigCheck} checks every feature's mapping (exit 78 on a
+ *     wrong key), takes the state directory's lock ({@link dev.binhost.agent.state.AgentLock}, exit 75 when
+ *     another agent holds it) and only then resumes the scheduler, so no loop runs on a bad configuration.</li>
+ * <li><b>Master watch</b> — {@link dev.binhost.agent.master.MasterWatch}, on its tick: probes the master's
+ *     services (rsync greeting, NFS RPC NULL, HTTP) with timeouts, feeds the rounds through
+ *     {@link dev.binhost.agent.master.Hysteresis} and fires a {@link dev.binhost.agent.master.MasterTransition}
+ *     (async CDI event) on UP/DOWN. Reads the network only.</li>
+ * <li><b>Mount</b> — {@link dev.binhost.agent.mount.MountWatch} observes the transition and ticks on its own:
+ *     {@link dev.binhost.agent.mount.MountManager} mounts on UP, probes each mount in a killable child, releases on
+ *     DOWN or stale, never while emerge runs ({@link dev.binhost.agent.mount.EmergeGuard}). Reads
+ *     {@code /proc/self/mountinfo}; records what it mounted in the state dir.</li>
+ * <li><b>Config pull</b> — {@link dev.binhost.agent.sync.ConfigSync} observes the transition (pull on UP), ticks
+ *     for the schedule and is called before each run; {@link dev.binhost.agent.sync.ConfigPull} runs rsync into
+ *     staging, checks the staged tree, backs up and applies {@code 01*} files by rename; {@code 02*} are never
+ *     touched. Waits while emerge runs; held after a rollback.</li>
+ * <li><b>Update run</b> — {@link dev.binhost.agent.emerge.UpdateService} ticks for the cron schedule and takes
+ *     triggers; {@link dev.binhost.agent.emerge.UpdateLoop} coalesces them;
+ *     {@link dev.binhost.agent.emerge.UpdateRunner} locks, checks every
+ *     {@link dev.binhost.agent.spi.RunPrecondition} (master up, mounts, config fresh, no other emerge, power,
+ *     load), refreshes the config, plans with {@code emerge --pretend} ({@link dev.binhost.agent.emerge.EmergePlan}),
+ *     applies {@link dev.binhost.agent.emerge.UpdatePolicy}, runs emerge through
+ *     {@link dev.binhost.agent.process.ProcessRunner} with a deadline.</li>
+ * <li><b>History and notify</b> — the runner appends a {@link dev.binhost.agent.history.RunRecord} to
+ *     {@link dev.binhost.agent.history.RunHistory} ({@code <state-dir>/history.jsonl}) and runs the notify
+ *     command.</li>
+ * <li><b>Health, metrics, status</b> — read memory only: {@code live} from
+ *     {@link dev.binhost.agent.health.Heartbeats} (each loop declares how long it may be silent), {@code ready}
+ *     from the master, mounts and config checks, {@code started} from every
+ *     {@link dev.binhost.agent.spi.StartupStep}; Micrometer meters per feature;
+ *     {@link dev.binhost.agent.control.ControlServer} answers the CLI over a root-only socket.</li>
+ * </ol>
+ */
+package dev.binhost.agent;

@@ -29,4 +29,7 @@ if [ ! -f target/quarkus-app/quarkus-run.jar ] || [ -n "$(find src pom.xml -newe
 fi
 
 echo "demo: health on http://127.0.0.1:9873/q/health  metrics on http://127.0.0.1:9873/q/metrics  (Ctrl-C stops)" >&2
+# The CLI resolves the same profile, so these talk to this agent's socket under target/demo.
+cli="java -Dquarkus.profile=demo -jar target/quarkus-app/quarkus-run.jar"
+echo "demo: in another terminal here:  $cli status   |  $cli history  |  $cli trigger  |  $cli pull-config" >&2
 exec java ${JAVA_OPTS:-} -Dquarkus.profile=demo -jar target/quarkus-app/quarkus-run.jar "$@"

@@ -1,18 +1,27 @@
 package dev.binhost.agent.cli;
 
+import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.AgentConfigFile;
+import dev.binhost.agent.config.AgentConfigSourceProvider;
+import dev.binhost.agent.control.ControlConfig;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 /**
- * The few keys the CLI needs, read without starting Quarkus: built-in defaults, then the admin's properties
- * file ({@link AgentConfigFile}), then -D system properties, the same precedence the agent uses.
+ * The keys the CLI needs, resolved without starting Quarkus but exactly as the agent resolves them: the agent's
+ * own mappings' defaults ({@link ControlConfig}, {@link AgentConfig}), {@code application.properties} with the
+ * active profile ({@code -Dquarkus.profile} or {@code QUARKUS_PROFILE}; the demo's socket is a {@code %demo} key),
+ * the admin's file ({@link AgentConfigFile}), environment variables ({@code BINHOST_CONTROL_SOCKET}) and -D
+ * properties, in the same order. Only the preflight's keys ({@code binhost.check.*}) are the CLI's own.
  */
 public final class CliConfig {
     /** The configuration cannot be read; the CLI exits 78 (EX_CONFIG). */
@@ -22,15 +31,16 @@ public final class CliConfig {
         }
     }
 
+    /** Keys only the CLI reads (the agent never runs the preflight), with their defaults. */
     static final Map<String, String> DEFAULTS = Map.of(
-            "binhost.control.socket", "/run/binhost-agent/control.sock",
-            "binhost.agent.state-dir", "/var/lib/binhost-agent",
-            "quarkus.http.host", "127.0.0.1",
-            "quarkus.http.port", "9873",
             "binhost.check.portage-dir", "/etc/portage",
             "binhost.check.cpuinfo", "/proc/cpuinfo",
             "binhost.check.mountinfo", "/proc/self/mountinfo",
             "binhost.check.tools", "rsync,mount,umount,mount.nfs");
+
+    /** The agent's keys the CLI reads; their values come from the agent's own mappings and sources. */
+    static final List<String> AGENT_KEYS = List.of("binhost.control.socket", "binhost.agent.state-dir",
+            "quarkus.http.host", "quarkus.http.port");
 
     private final Properties values;
 
@@ -38,39 +48,70 @@ public final class CliConfig {
         this.values = values;
     }
 
-    /** Reads the admin's file (an explicitly named file must exist) and applies -D overrides. */
+    /** Resolves the keys as the agent would (an explicitly named file must exist and be readable). */
     public static CliConfig load() throws Invalid {
-        Properties p = new Properties();
-        p.putAll(DEFAULTS);
         Path file = AgentConfigFile.location();
         if (AgentConfigFile.explicitlyNamed() && !Files.isRegularFile(file)) {
             throw new Invalid(AgentConfigFile.ENV + " names " + file + ", which does not exist");
         }
-        if (Files.isRegularFile(file)) {
-            if (!Files.isReadable(file)) {
-                throw new Invalid("cannot read " + file + " (permission denied)");
-            }
-            Properties admin = new Properties();
-            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                admin.load(r);
-            } catch (IOException | IllegalArgumentException e) {
-                throw new Invalid("cannot read " + file + ": " + e.getMessage());
-            }
-            p.putAll(admin);
+        if (Files.isRegularFile(file) && !Files.isReadable(file)) {
+            throw new Invalid("cannot read " + file + " (permission denied)");
         }
-        for (String key : System.getProperties().stringPropertyNames()) {
-            if (key.startsWith("binhost.") || key.startsWith("quarkus.http.")) {
-                p.setProperty(key, System.getProperty(key));
+        SmallRyeConfig config;
+        try {
+            config = agentConfig();
+        } catch (RuntimeException e) {
+            throw new Invalid("cannot read the configuration: " + e.getMessage());
+        }
+        Properties p = new Properties();
+        p.putAll(DEFAULTS);
+        for (String key : config.getPropertyNames()) {
+            if (key.startsWith("binhost.check.")) {
+                config.getOptionalValue(key, String.class).ifPresent(v -> p.setProperty(key, v));
             }
+        }
+        for (String key : AGENT_KEYS) {
+            config.getOptionalValue(key, String.class).ifPresent(v -> p.setProperty(key, v));
         }
         return new CliConfig(p);
     }
 
+    /** The agent's configuration sources and the defaults of the mappings the CLI shares with it. */
+    static SmallRyeConfig agentConfig() {
+        String profile = System.getProperty("quarkus.profile", System.getenv().getOrDefault("QUARKUS_PROFILE", "prod"));
+        SmallRyeConfigBuilder builder = new SmallRyeConfigBuilder().addDefaultInterceptors().addSystemSources()
+                .withProfile(profile).withSources(new AgentConfigSourceProvider())
+                .withMapping(ControlConfig.class).withMapping(AgentConfig.class).withSources(applicationProperties());
+        return builder.build();
+    }
+
+    /** The agent's defaults plus {@code overrides} (tests). */
     public static CliConfig of(Map<String, String> overrides) {
         Properties p = new Properties();
         p.putAll(DEFAULTS);
+        p.putAll(defaultsOfAgentKeys());
         p.putAll(overrides);
         return new CliConfig(p);
+    }
+
+    /** What the agent's mappings and application.properties give the agent's keys, with nothing else set. */
+    static Map<String, String> defaultsOfAgentKeys() {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().addDefaultInterceptors().withProfile("prod")
+                .withMapping(ControlConfig.class).withMapping(AgentConfig.class)
+                .withSources(applicationProperties()).build();
+        Map<String, String> m = new java.util.HashMap<>();
+        for (String key : AGENT_KEYS) {
+            config.getOptionalValue(key, String.class).ifPresent(v -> m.put(key, v));
+        }
+        return m;
+    }
+
+    private static PropertiesConfigSource applicationProperties() {
+        try {
+            return new PropertiesConfigSource(CliConfig.class.getResource("/application.properties"), 250);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public String get(String key) {

@@ -67,6 +67,10 @@ public interface SyncConfig extends Checked {
     @WithDefault("8M")
     String maxFileSize();
 
+    /** A master tree whose files add up to more than this is refused (checked on the staged tree). */
+    @WithDefault("64M")
+    String maxTotalSize();
+
     /** More files than this in the master's filtered tree are refused. */
     @WithDefault("20000")
     int maxFiles();

@@ -95,6 +95,11 @@ public interface SyncConfig extends Checked {
         return Sizes.parse(maxFileSize());
     }
 
+    /** {@link #maxTotalSize()} in bytes. */
+    default long maxTotalBytes() {
+        return Sizes.parse(maxTotalSize());
+    }
+
     @Override
     default List<String> problems() {
         List<String> p = new ArrayList<>();
@@ -127,6 +132,13 @@ public interface SyncConfig extends Checked {
             }
         } catch (IllegalArgumentException e) {
             p.add("binhost.sync.max-file-size: " + e.getMessage());
+        }
+        try {
+            if (Sizes.parse(maxTotalSize()) < 1) {
+                p.add("binhost.sync.max-total-size: must be at least 1 byte, was " + maxTotalSize());
+            }
+        } catch (IllegalArgumentException e) {
+            p.add("binhost.sync.max-total-size: " + e.getMessage());
         }
         Checks.atLeast(p, "binhost.sync.max-files", maxFiles(), 1);
         Checks.positive(p, "binhost.sync.max-age", maxAge());

@@ -97,7 +97,7 @@ class HostileMasterTest {
         PullResult refused = pullOnce();
 
         assertEquals(PullResult.Outcome.REFUSED, refused.outcome(), refused.message());
-        assertTrue(refused.message().contains("binhost.sync.max-total-size (16K)"), refused.message());
+        assertTrue(refused.message().contains("binhost.sync.max-total-size (16384)"), refused.message());
         assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")));
         assertTrue(stagedBytes() < 16 << 10, "refused content is cleaned from staging");
     }

@@ -113,7 +113,7 @@ public final class ConfigPull {
         try {
             return pull(start, t0);
         } catch (RuntimeException e) {
-            Log.errorf(e, "Config pull from %s failed unexpectedly", source.url());
+            Log.errorf("Config pull from %s failed unexpectedly: %s", source.url(), Names.describe(e));
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "unexpected error: " + Names.escape(String.valueOf(e)));
         }
@@ -147,7 +147,8 @@ public final class ConfigPull {
         }
         if (ran.exitCode() != 0) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
-                    "rsync from " + source.url() + " exited " + ran.exitCode() + ": " + Names.escape(reason(ran.outputTail()))
+                    "rsync from " + source.url() + " exited " + ran.exitCode() + ": "
+                            + Names.escape(reason(ran.outputTail()))
                             + "; live tree untouched");
         }
         try {
@@ -174,7 +175,7 @@ public final class ConfigPull {
                     "refused: " + e.getMessage() + "; live tree untouched");
         } catch (IOException e) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
-                    "cannot apply the pull to " + live + ": " + e);
+                    "cannot apply the pull to " + live + ": " + Names.escape(String.valueOf(e)));
         }
     }
 
@@ -219,7 +220,12 @@ public final class ConfigPull {
         } catch (PullRefused e) {
             return new RollbackResult(false, Changes.NONE, takenAt, "refused: " + e.getMessage());
         } catch (IOException e) {
-            return new RollbackResult(false, Changes.NONE, takenAt, "cannot roll back: " + e);
+            return new RollbackResult(false, Changes.NONE, takenAt, "cannot roll back: "
+                    + Names.escape(String.valueOf(e)));
+        } catch (RuntimeException e) {
+            Log.errorf("Config rollback failed unexpectedly: %s", Names.describe(e));
+            return new RollbackResult(false, Changes.NONE, takenAt, "cannot roll back: unexpected error: "
+                    + Names.escape(String.valueOf(e)));
         }
     }
 

@@ -104,7 +104,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         try {
             pull.recover();
         } catch (IOException | RuntimeException e) {
-            unrecovered = Names.escape(String.valueOf(e));
+            unrecovered = Names.describe(e);
             Log.errorf("Config: an interrupted apply could not be finished; the live tree may mix two sets: %s",
                     unrecovered);
         }
@@ -208,7 +208,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 // pullNow counts a failed pull itself; this is a bug around it, which must not vanish either.
-                Log.errorf(e, "Config pull (%s) thread failed", reason);
+                Log.errorf("Config pull (%s) thread failed: %s", reason, Names.describe(e));
             } finally {
                 synchronized (this) {
                     String next = followUp;
@@ -243,7 +243,7 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 }
             } catch (RuntimeException e) {
                 // Never swallowed: an unexpected exception is a failed pull, counted, logged and in status.
-                Log.errorf(e, "Config pull (%s) failed unexpectedly", reason);
+                Log.errorf("Config pull (%s) failed unexpectedly: %s", reason, Names.describe(e));
                 result = new PullResult(PullResult.Outcome.FAILED, at, Duration.ofNanos(System.nanoTime() - t0),
                         Changes.NONE, "unexpected error: " + Names.escape(String.valueOf(e)), Optional.empty());
             }

@@ -44,6 +44,15 @@ public final class Names {
         return out.toString();
     }
 
+    /**
+     * An unexpected exception for a log line: its message may carry a master's name, so it is escaped, and the
+     * frame it came from stands in for the stack trace (which would print the message raw).
+     */
+    static String describe(Throwable e) {
+        StackTraceElement[] at = e.getStackTrace();
+        return escape(String.valueOf(e)) + (at.length == 0 ? "" : " at " + at[0]);
+    }
+
     /** Valid UTF-8 of printable characters only; a backslash counts as printable (it is only escaped). */
     static boolean printable(byte[] raw) {
         try {

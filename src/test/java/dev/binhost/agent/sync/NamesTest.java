@@ -55,6 +55,12 @@ class NamesTest {
     }
 
     @Test
+    void describe_ofAnExceptionCarryingAMasterName_escapesItsMessage() {
+        String line = Names.describe(new IllegalStateException("bad name 01\u001b]0;pwned\u0007"));
+        assertTrue(line.startsWith("java.lang.IllegalStateException: bad name 01\\x1b]0;pwned\\x07 at "), line);
+    }
+
+    @Test
     void rawName_ofAFileWhoseNameIsNotUtf8_givesItsBytesAndSaysJavaCannotNameIt() throws Exception {
         Process p = new ProcessBuilder("sh", "-c", "touch \"$(printf '01caf\\351')\" 01café").directory(dir.toFile())
                 .inheritIO().start();

@@ -45,12 +45,28 @@ class PullFailureTest {
                 () -> false);
     }
 
+    /** Collects what the pull classes log, through the logging API the JVM has (JUL is the common ground). */
+    static final class Captured extends java.util.logging.Handler {
+        final List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override public void publish(java.util.logging.LogRecord r) { records.add(r); }
+        @Override public void flush() { }
+        @Override public void close() { }
+    }
+
     @Test
-    void pullNow_whenThePullThrows_isAFailedPullCountedAndShownInStatus() throws Exception {
+    void pullNow_whenThePullThrows_isAFailedPullCountedLoggedAndShownInStatus() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ConfigSync sync = sync(new TestSyncConfig(work.resolve("slave")), registry);
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.binhost.agent.sync");
+        Captured captured = new Captured();
+        logger.addHandler(captured);
         try {
             PullResult r = sync.pullNow("test");
+
+            assertTrue(captured.records.stream().anyMatch(l -> l.getLevel().intValue()
+                    >= java.util.logging.Level.WARNING.intValue() && l.getMessage().contains("failed unexpectedly")),
+                    "an error line says the pull failed");
 
             assertEquals(PullResult.Outcome.FAILED, r.outcome());
             assertTrue(r.message().contains("InvalidPathException"), r.message());
@@ -58,6 +74,7 @@ class PullFailureTest {
             assertEquals("FAILED", sync.status().get("lastOutcome"));
             assertTrue(sync.firstAttemptDone());
         } finally {
+            logger.removeHandler(captured);
             sync.stop(null);
         }
     }

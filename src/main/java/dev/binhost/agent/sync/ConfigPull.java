@@ -236,10 +236,22 @@ public final class ConfigPull {
      */
     private void applyJournaled(Plan plan, Path sourceRoot, Tree current) throws IOException {
         Path next = takeBackup(current);
-        plan.apply(sourceRoot, live, current.staleTemps(), this::flush, () -> {
-            flushBackup(next);
-            journal.begin(live, next, plan);
-        }, stopAfterRenames);
+        try {
+            plan.apply(sourceRoot, live, current.staleTemps(), this::flush, () -> {
+                flushBackup(next);
+                journal.begin(live, next, plan);
+            }, stopAfterRenames);
+        } catch (IOException e) {
+            // A rename failed midway: finish now if possible rather than leave a mix until the next pull.
+            if (journal.exists()) {
+                try {
+                    recover();
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        }
         rotateBackup(next);
         journal.end();
     }

@@ -247,9 +247,8 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 result = new PullResult(PullResult.Outcome.FAILED, at, Duration.ofNanos(System.nanoTime() - t0),
                         Changes.NONE, "unexpected error: " + Names.escape(String.valueOf(e)), Optional.empty());
             }
-            if (unrecovered != null && !pull.applyInterrupted()) {
-                unrecovered = null;
-            }
+            // Every pull first finishes an interrupted apply; one still on disk now could not be finished.
+            unrecovered = pull.applyInterrupted() ? result.message() : null;
             record(result, reason);
             return result;
         } finally {

@@ -136,6 +136,29 @@ class ApplyJournalTest {
         assertEquals(0, temps(config.portageDir));
     }
 
+    @Test
+    void restart_withAJournalThatCannotBeFinished_isNotFreshAndPullsLeaveTheLiveTreeAlone() throws Exception {
+        pull().pull();
+        Map<String, String> v1 = managed(config.portageDir);
+        writeSet("v2");
+        Files.writeString(work.resolve("state/config-apply.journal"), "binhost-agent config apply journal 1\n"
+                + "live " + config.portageDir.toAbsolutePath() + "\nbackup /nowhere\ninstall ../../outside\nend\n");
+
+        ConfigSync restarted = restart();
+        try {
+            assertFalse(restarted.freshness().ok(), "readiness must not be UP over a tree that may mix two sets");
+            assertTrue(restarted.freshness().detail().contains("interrupted config apply"),
+                    restarted.freshness().detail());
+            PullResult r = restarted.pullNow("test");
+            assertEquals(PullResult.Outcome.FAILED, r.outcome(), r.message());
+            assertTrue(r.message().contains("outside"), r.message());
+            assertEquals(v1, managed(config.portageDir));
+            assertFalse(restarted.freshness().ok());
+        } finally {
+            restarted.stop(null);
+        }
+    }
+
     /** The managed (01*) entries with type, mode and content hash; the slave's 02* files left out. */
     static Map<String, String> managed(Path root) throws Exception {
         Map<String, String> all = new TreeMap<>(Snapshot.of(root));

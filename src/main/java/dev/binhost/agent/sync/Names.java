@@ -25,12 +25,20 @@ public final class Names {
 
     /** As {@link #escape(String)}, for a name's raw bytes (which need not be UTF-8). */
     public static String escape(byte[] raw) {
+        return escape(raw, false);
+    }
+
+    /**
+     * As {@link #escape(byte[])}; {@code asciiOnly} escapes every byte over 0x7f too, for a name the JVM could
+     * not decode (its locale could not print it either: {@code 01caf\xc3\xa9} under LC_ALL=C).
+     */
+    static String escape(byte[] raw, boolean asciiOnly) {
         StringBuilder out = new StringBuilder(raw.length + 8);
         int i = 0;
         while (i < raw.length) {
             int len = sequenceLength(raw, i);
             int cp = len > 0 ? new String(raw, i, len, StandardCharsets.UTF_8).codePointAt(0) : -1;
-            if (len > 0 && printable(cp)) {
+            if (len > 0 && printable(cp) && (!asciiOnly || cp < 0x80)) {
                 out.appendCodePoint(cp);
                 i += len;
             } else {

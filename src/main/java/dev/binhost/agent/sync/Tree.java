@@ -146,7 +146,8 @@ record Tree(SortedSet<String> dirs, SortedMap<String, Long> files, List<String> 
     /** The refusal line of an unprintable name: its parent (printable, or it was refused) and its escaped bytes. */
     private static String unprintable(Path root, Path path) {
         Path parent = root.relativize(path).getParent();
-        return (parent == null ? "" : Names.escape(parent.toString()) + "/") + Names.escape(Names.rawName(path))
+        return (parent == null ? "" : Names.escape(parent.toString()) + "/")
+                + Names.escape(Names.rawName(path), !Names.decodable(path))
                 + " (a name with control characters or bytes that are not UTF-8)";
     }
 

@@ -133,6 +133,28 @@ class HostileMasterTest {
     }
 
     @Test
+    void pull_underTheCLocale_refusesANonAsciiNameByItsBytesInsteadOfThrowing() throws Exception {
+        assertEquals(PullResult.Outcome.APPLIED, pullOnce().outcome());
+        Map<String, String> before = Snapshot.of(config.portageDir);
+        sh("printf 'x\\n' > \"$(printf 'package.use/01caf\\303\\251')\"", master);
+        Path out = work.resolve("child.out");
+        ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), CLocalePull.class.getName(), work.toString(),
+                String.valueOf(daemon.port)).redirectErrorStream(true).redirectOutput(out.toFile());
+        child.environment().keySet().removeIf(k -> k.startsWith("LC_") || k.equals("LANG"));
+        child.environment().put("LC_ALL", "C");
+        Process p = child.start();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not end");
+        String text = Files.readString(out);
+        org.junit.jupiter.api.Assumptions.assumeFalse(text.contains("jnu=UTF-8"), "this JVM ignores LC_ALL=C");
+
+        assertEquals(0, p.exitValue(), text);
+        assertTrue(text.contains("outcome=REFUSED"), text);
+        assertTrue(text.contains("package.use/01caf\\xc3\\xa9"), text);
+        assertEquals(before, Snapshot.of(config.portageDir));
+    }
+
+    @Test
     void pull_whenANameHoldsABackslash_appliesItAndShowsItEscaped() throws Exception {
         write(master.resolve("package.use/01back\\slash"), "x\n");
 

@@ -43,6 +43,8 @@ class NamesTest {
         assertEquals("01caf\\xe9", Names.escape(latin1));
         assertEquals("01café", Names.escape("01café".getBytes(StandardCharsets.UTF_8)));
         assertEquals("01\\xc3", Names.escape(new byte[] {'0', '1', (byte) 0xc3}), "a truncated sequence");
+        assertEquals("01caf\\xc3\\xa9", Names.escape("01café".getBytes(StandardCharsets.UTF_8), true),
+                "a name the JVM's locale cannot decode is shown in ASCII");
     }
 
     @Test

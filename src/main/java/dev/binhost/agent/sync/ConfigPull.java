@@ -24,7 +24,8 @@ import java.util.Optional;
 /**
  * One config pull, start to end: a single rsync call mirrors the master's managed files into the staging dir,
  * the staged tree is checked, the previous managed set is backed up, and changed files are renamed into the
- * live tree one by one. Anything that fails before the first rename leaves the live tree untouched.
+ * live tree one by one. Anything that fails before the first rename leaves the live tree untouched; from the
+ * first rename to the backup's rotation a journal lets the next start (or pull) finish an interrupted apply.
  * Not thread-safe: {@link ConfigSync} runs one pull at a time.
  */
 public final class ConfigPull {
@@ -124,7 +125,8 @@ public final class ConfigPull {
             recover();
         } catch (IOException e) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
-                    "an interrupted apply (" + journal.file() + ") could not be finished: " + e);
+                    "an interrupted apply (" + journal.file() + ") could not be finished: "
+                            + Names.escape(String.valueOf(e)));
         }
         try {
             Files.createDirectories(staging);
@@ -199,6 +201,13 @@ public final class ConfigPull {
      * it replaces becomes the backup, so rolling back twice restores the pulled set.
      */
     public RollbackResult rollback() {
+        try {
+            // First: a crash during the backup's rotation may have left it beside its place.
+            recover();
+        } catch (IOException e) {
+            return new RollbackResult(false, Changes.NONE, Optional.empty(), "an interrupted apply ("
+                    + journal.file() + ") could not be finished: " + Names.escape(String.valueOf(e)));
+        }
         Path tree = backup.resolve(BACKUP_TREE);
         if (!Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
             return new RollbackResult(false, Changes.NONE, Optional.empty(),
@@ -206,7 +215,6 @@ public final class ConfigPull {
         }
         Optional<Instant> takenAt = backupTakenAt();
         try {
-            recover();
             Tree saved = Tree.staged(tree, Long.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE);
             Tree current = Tree.live(live);
             Plan plan = Plan.between(saved, tree, current, live, true);

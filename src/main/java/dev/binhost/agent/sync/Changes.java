@@ -16,16 +16,20 @@ public record Changes(List<String> added, List<String> changed, List<String> rem
         return added.isEmpty() && changed.isEmpty() && removed.isEmpty();
     }
 
-    /** "added [a, b]; changed [c]; removed []", shortened after {@code limit} names per list. */
+    /**
+     * "added [a, b]; changed [c]; removed []", shortened after {@code limit} names per list; names escaped
+     * ({@link Names#escape}), since they come from the master and are printed to logs and terminals.
+     */
     public String describe(int limit) {
         return "added " + names(added, limit) + "; changed " + names(changed, limit) + "; removed "
                 + names(removed, limit);
     }
 
     private static String names(List<String> list, int limit) {
-        if (list.size() <= limit) {
-            return list.toString();
+        List<String> shown = list.stream().map(Names::escape).toList();
+        if (shown.size() <= limit) {
+            return shown.toString();
         }
-        return list.subList(0, limit).toString().replaceFirst("]$", ", … and " + (list.size() - limit) + " more]");
+        return shown.subList(0, limit).toString().replaceFirst("]$", ", … and " + (list.size() - limit) + " more]");
     }
 }

@@ -24,13 +24,13 @@ import java.util.Optional;
 /**
  * One config pull, start to end: a single rsync call mirrors the master's managed files into the staging dir,
  * the staged tree is checked, the previous managed set is backed up, and changed files are renamed into the
- * live tree one by one. Anything that fails before the first rename leaves the live tree untouched.
+ * live tree one by one. Anything that fails before the first rename leaves the live tree untouched; from the
+ * first rename to the backup's rotation a journal lets the next start (or pull) finish an interrupted apply.
  * Not thread-safe: {@link ConfigSync} runs one pull at a time.
  */
 public final class ConfigPull {
     private static final String BACKUP_TREE = "tree";
     private static final String BACKUP_STAMP = "taken-at";
-    private static final String OVER_MAX_SIZE = " is over max-size";
 
     /** Where the master's rsync daemon serves its /etc/portage. */
     public record Source(String host, int port, String module) {
@@ -50,6 +50,9 @@ public final class ConfigPull {
     private final Path holdFile;
     private final ProcessRunner runner;
     private final Clock clock;
+    private final ApplyJournal journal;
+    /** Test seam: stop an apply after this many renames, as a kill would (-1: never). */
+    int stopAfterRenames = -1;
 
     public ConfigPull(SyncConfig config, Source source, Path stateDir, ProcessRunner runner, Clock clock) {
         this.config = config;
@@ -62,6 +65,7 @@ public final class ConfigPull {
         this.holdFile = stateDir.resolve("config-pull.held").toAbsolutePath().normalize();
         this.runner = runner;
         this.clock = clock;
+        this.journal = new ApplyJournal(stateDir.resolve("config-apply.journal").toAbsolutePath().normalize());
     }
 
     /** A hidden sibling of the portage dir: same filesystem, and not a directory portage reads. */
@@ -91,9 +95,9 @@ public final class ConfigPull {
         argv.addAll(List.of("-rtp", "--chmod=D755,F644", "--delete", "--delete-excluded",
                 "--contimeout=" + Math.max(1, config.connectTimeout().toSeconds()),
                 "--timeout=" + Math.max(1, config.ioTimeout().toSeconds()),
-                // A file over the limit is skipped by rsync and named on a skip line, which refuses the pull:
-                // skipped silently, it would look like a file the master dropped.
-                "--max-size=" + config.maxFileBytes(), "--info=skip1",
+                // No --max-size: a file rsync skips looks like one the master dropped. Sizes are checked on the
+                // staged tree. --checksum: an edit that keeps size and mtime (same second) is still seen.
+                "--checksum",
                 // rsync's protocol is a ping-pong of small messages; with Nagle on, each exchange can wait out
                 // a 40 ms delayed ACK (measured: one such stall per call on loopback without it).
                 "--sockopts=TCP_NODELAY"));
@@ -107,6 +111,23 @@ public final class ConfigPull {
     public PullResult pull() throws InterruptedException {
         Instant start = clock.instant();
         long t0 = System.nanoTime();
+        try {
+            return pull(start, t0);
+        } catch (RuntimeException e) {
+            Log.errorf("Config pull from %s failed unexpectedly: %s", source.url(), Names.describe(e));
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
+                    "unexpected error: " + Names.escape(String.valueOf(e)));
+        }
+    }
+
+    private PullResult pull(Instant start, long t0) throws InterruptedException {
+        try {
+            recover();
+        } catch (IOException e) {
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
+                    "an interrupted apply (" + journal.file() + ") could not be finished: "
+                            + Names.escape(String.valueOf(e)));
+        }
         try {
             Files.createDirectories(staging);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
@@ -128,19 +149,12 @@ public final class ConfigPull {
         }
         if (ran.exitCode() != 0) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
-                    "rsync from " + source.url() + " exited " + ran.exitCode() + ": " + reason(ran.outputTail())
+                    "rsync from " + source.url() + " exited " + ran.exitCode() + ": "
+                            + Names.escape(reason(ran.outputTail()))
                             + "; live tree untouched");
         }
-        // Without -v rsync prints only skips and errors, so the bounded tail holds every skip line.
-        List<String> oversize = ran.outputTail().lines().filter(l -> l.endsWith(OVER_MAX_SIZE))
-                .map(l -> l.substring(0, l.length() - OVER_MAX_SIZE.length())).toList();
-        if (!oversize.isEmpty()) {
-            return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
-                    "refused: the master's " + oversize + " exceed binhost.sync.max-file-size ("
-                            + config.maxFileSize() + "); live tree untouched");
-        }
         try {
-            Tree staged = Tree.staged(staging, config.maxFileBytes(), config.maxFiles());
+            Tree staged = Tree.staged(staging, config.maxFileBytes(), config.maxTotalBytes(), config.maxFiles());
             Tree current = Tree.live(live);
             Plan plan = Plan.between(staged, staging, current, live, config.delete());
             if (config.delete() && !config.allowEmpty() && current.masterFiles() > 0 && staged.masterFiles() == 0) {
@@ -151,18 +165,19 @@ public final class ConfigPull {
             if (plan.isEmpty()) {
                 return result(PullResult.Outcome.UNCHANGED, start, t0, Changes.NONE, "live tree matches the master");
             }
-            Path next = takeBackup(current);
-            plan.apply(staging, live, current.staleTemps(), this::flush);
-            rotateBackup(next);
+            applyJournaled(plan, staging, current);
             Log.infof("Config pull from %s: %s", source.url(), plan.changes().describe(50));
             return result(PullResult.Outcome.APPLIED, start, t0, plan.changes(),
                     plan.changes().describe(50));
         } catch (PullRefused e) {
+            if (e instanceof Tree.Oversize) {
+                dropStaging();
+            }
             return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
                     "refused: " + e.getMessage() + "; live tree untouched");
         } catch (IOException e) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
-                    "cannot apply the pull to " + live + ": " + e);
+                    "cannot apply the pull to " + live + ": " + Names.escape(String.valueOf(e)));
         }
     }
 
@@ -186,6 +201,13 @@ public final class ConfigPull {
      * it replaces becomes the backup, so rolling back twice restores the pulled set.
      */
     public RollbackResult rollback() {
+        try {
+            // First: a crash during the backup's rotation may have left it beside its place.
+            recover();
+        } catch (IOException e) {
+            return new RollbackResult(false, Changes.NONE, Optional.empty(), "an interrupted apply ("
+                    + journal.file() + ") could not be finished: " + Names.escape(String.valueOf(e)));
+        }
         Path tree = backup.resolve(BACKUP_TREE);
         if (!Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
             return new RollbackResult(false, Changes.NONE, Optional.empty(),
@@ -193,22 +215,124 @@ public final class ConfigPull {
         }
         Optional<Instant> takenAt = backupTakenAt();
         try {
-            Tree saved = Tree.staged(tree, Long.MAX_VALUE, Integer.MAX_VALUE);
+            Tree saved = Tree.staged(tree, Long.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE);
             Tree current = Tree.live(live);
             Plan plan = Plan.between(saved, tree, current, live, true);
             if (plan.isEmpty()) {
                 return new RollbackResult(true, Changes.NONE, takenAt, "live tree already matches the backup");
             }
-            Path next = takeBackup(current);
-            plan.apply(tree, live, current.staleTemps(), this::flush);
-            rotateBackup(next);
+            applyJournaled(plan, tree, current);
             Log.infof("Config rolled back to the set backed up at %s: %s", takenAt.map(Instant::toString)
                     .orElse("?"), plan.changes().describe(50));
             return new RollbackResult(true, plan.changes(), takenAt, "rolled back: " + plan.changes().describe(50));
         } catch (PullRefused e) {
             return new RollbackResult(false, Changes.NONE, takenAt, "refused: " + e.getMessage());
         } catch (IOException e) {
-            return new RollbackResult(false, Changes.NONE, takenAt, "cannot roll back: " + e);
+            return new RollbackResult(false, Changes.NONE, takenAt, "cannot roll back: "
+                    + Names.escape(String.valueOf(e)));
+        } catch (RuntimeException e) {
+            Log.errorf("Config rollback failed unexpectedly: %s", Names.describe(e));
+            return new RollbackResult(false, Changes.NONE, takenAt, "cannot roll back: unexpected error: "
+                    + Names.escape(String.valueOf(e)));
+        }
+    }
+
+    /**
+     * Backs up the live set, then applies the plan under the journal: if the agent dies between the first rename
+     * and the backup's rotation, {@link #recover} finishes the apply, so the live tree is never left a mix of two
+     * sets and the backup is always taken from a whole one.
+     */
+    private void applyJournaled(Plan plan, Path sourceRoot, Tree current) throws IOException {
+        Path next = takeBackup(current);
+        try {
+            plan.apply(sourceRoot, live, current.staleTemps(), this::flush, () -> {
+                flushBackup(next);
+                journal.begin(live, next, plan);
+            }, stopAfterRenames);
+        } catch (IOException e) {
+            // A rename failed midway: finish now if possible rather than leave a mix until the next pull.
+            if (journal.exists()) {
+                try {
+                    recover();
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        }
+        rotateBackup(next);
+        journal.end();
+    }
+
+    /**
+     * Finishes an apply that a crash (or a failed rename) interrupted, before anything else reads or backs up the
+     * live tree: every temp the journal names was durable before the journal was written, so rolling forward is
+     * always possible. Without a journal no rename had started, and leftover temps are only removed.
+     * Returns what was done, empty when there was nothing to finish.
+     */
+    public Optional<String> recover() throws IOException {
+        Optional<ApplyJournal.Entry> found = journal.read();
+        if (found.isEmpty()) {
+            for (Path stale : Tree.live(live).staleTemps()) {
+                Files.deleteIfExists(stale);
+            }
+            return Optional.empty();
+        }
+        ApplyJournal.Entry j = found.get();
+        if (!j.live().equals(live)) {
+            throw new IOException("the apply journal " + journal.file() + " is for " + j.live() + ", not " + live);
+        }
+        int renamed = 0;
+        for (String rel : j.install()) {
+            Path target = inside(rel);
+            Path temp = Plan.tempOf(target);
+            if (Files.exists(temp, LinkOption.NOFOLLOW_LINKS)) {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                renamed++;
+            }
+        }
+        for (String rel : j.remove()) {
+            Files.deleteIfExists(inside(rel));
+        }
+        for (String rel : j.removeDirs()) {
+            try {
+                Files.deleteIfExists(inside(rel));
+            } catch (java.nio.file.DirectoryNotEmptyException e) {
+                // The slave keeps its own files there.
+            }
+        }
+        flush();
+        if (Files.isDirectory(j.backupNext(), LinkOption.NOFOLLOW_LINKS)) {
+            rotateBackup(j.backupNext());
+        }
+        journal.end();
+        String done = "finished an interrupted config apply: " + renamed + " of " + j.install().size()
+                + " files were still to be renamed, " + j.remove().size() + " to remove; backup rotated";
+        Log.warnf("Config: %s", done);
+        return Optional.of(done);
+    }
+
+    /** Whether an interrupted apply still waits to be finished (its journal is on disk). */
+    public boolean applyInterrupted() {
+        return journal.exists();
+    }
+
+    /** A journal's relative path, resolved inside the live tree (a damaged journal must not reach outside). */
+    private Path inside(String rel) throws IOException {
+        Path p = live.resolve(rel).normalize();
+        if (rel.isEmpty() || !p.startsWith(live) || p.equals(live)) {
+            throw new IOException("the apply journal " + journal.file() + " names a path outside " + live + ": "
+                    + Names.escape(rel));
+        }
+        return p;
+    }
+
+    /** Removes what a size refusal staged, so a huge tree does not sit on disk until the next pull. */
+    private void dropStaging() {
+        try {
+            deleteTree(staging);
+        } catch (IOException e) {
+            Log.warnf("Cannot remove the refused staging tree %s: %s", staging, e);
         }
     }
 
@@ -315,15 +439,26 @@ public final class ConfigPull {
      * a first pull writes hundreds of files, and per-file fsyncs cost seconds.
      */
     private void flush() throws IOException {
+        syncfs(live);
+    }
+
+    /** The backup must be durable before the journal points at it; one more syncfs when it is elsewhere. */
+    private void flushBackup(Path next) throws IOException {
+        if (!Files.getFileStore(next).equals(Files.getFileStore(live))) {
+            syncfs(next);
+        }
+    }
+
+    private void syncfs(Path on) throws IOException {
         try {
-            CommandResult r = runner.run(Command.of("sync", "sync", "-f", live.toString())
+            CommandResult r = runner.run(Command.of("sync", "sync", "-f", on.toString())
                     .deadline(config.deadline()).build());
             if (!r.succeeded()) {
-                throw new IOException("sync -f " + live + ": " + r.summary() + ": " + r.lastLine());
+                throw new IOException("sync -f " + on + ": " + r.summary() + ": " + r.lastLine());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while flushing " + live, e);
+            throw new IOException("interrupted while flushing " + on, e);
         }
     }
 

@@ -19,7 +19,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
@@ -79,6 +81,8 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
     private final BooleanSupplier emergeRunning;
     /** The reason of a pull put off because an emerge was running; the tick retries it. */
     private volatile String deferred;
+    /** Why an apply a crash interrupted could not be finished at start-up, or null. */
+    private volatile String unrecovered;
 
     @Inject
     public ConfigSync(SyncConfig config, MasterConfig master, AgentConfig agent, ProcessRunner runner, Clock clock,
@@ -98,6 +102,14 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
         this.nextScheduledAt = clock.instant();
+        // Before anything reads the live tree (a pull, readiness): finish an apply a crash cut short.
+        try {
+            pull.recover();
+        } catch (IOException | RuntimeException e) {
+            unrecovered = Names.describe(e);
+            Log.errorf("Config: an interrupted apply could not be finished; the live tree may mix two sets: %s",
+                    unrecovered);
+        }
         // A restart does not make the config on disk any older: freshness goes on from the last recorded success.
         this.lastSuccessAt = pull.lastSuccess().orElse(null);
         this.heldSince = pull.heldSince().orElse(null);
@@ -127,6 +139,11 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 pull.rsyncArgv().get(pull.rsyncArgv().size() - 2), pull.liveDir(), pull.stagingDir(),
                 pull.backupDir(), config.interval().isZero() ? "never (schedule off)" : human(config.interval()),
                 human(config.jitter()), human(config.deadline()));
+    }
+
+    /** Creates this bean at start-up, so an interrupted apply is finished before any other work (see above). */
+    void onStart(@Observes @Priority(10) StartupEvent event) {
+        Log.debugf("Config pull ready: %s", pull.liveDir());
     }
 
     /** The scheduler's tick: beats, and submits a scheduled pull when one is due and none is running. */
@@ -193,6 +210,9 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                // pullNow counts a failed pull itself; this is a bug around it, which must not vanish either.
+                Log.errorf("Config pull (%s) thread failed: %s", reason, Names.describe(e));
             } finally {
                 synchronized (this) {
                     String next = followUp;
@@ -213,14 +233,26 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         lock.lockInterruptibly();
         try {
             Log.debugf("Config pull (%s)", reason);
-            PullResult result = pull.pull();
-            if (result.succeeded() && config.treeSyncCommand().isPresent()) {
-                Optional<CommandResult> tree = pull.syncTree();
-                if (tree.isPresent()) {
-                    result = result.withTreeSync(tree.get());
-                    record(tree.get());
+            Instant at = clock.instant();
+            long t0 = System.nanoTime();
+            PullResult result;
+            try {
+                result = pull.pull();
+                if (result.succeeded() && config.treeSyncCommand().isPresent()) {
+                    Optional<CommandResult> tree = pull.syncTree();
+                    if (tree.isPresent()) {
+                        result = result.withTreeSync(tree.get());
+                        record(tree.get());
+                    }
                 }
+            } catch (RuntimeException e) {
+                // Never swallowed: an unexpected exception is a failed pull, counted, logged and in status.
+                Log.errorf("Config pull (%s) failed unexpectedly: %s", reason, Names.describe(e));
+                result = new PullResult(PullResult.Outcome.FAILED, at, Duration.ofNanos(System.nanoTime() - t0),
+                        Changes.NONE, "unexpected error: " + Names.escape(String.valueOf(e)), Optional.empty());
             }
+            // Every pull first finishes an interrupted apply; one still on disk now could not be finished.
+            unrecovered = pull.applyInterrupted() ? result.message() : null;
             record(result, reason);
             return result;
         } finally {
@@ -308,6 +340,11 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
 
     /** Fresh = the last successful pull is younger than binhost.sync.max-age. */
     public Verdict freshness() {
+        String broken = unrecovered;
+        if (broken != null) {
+            return Verdict.no("an interrupted config apply could not be finished (the live tree may mix two sets): "
+                    + broken);
+        }
         Instant held = heldSince;
         if (held != null) {
             return Verdict.ok("held at the set rolled back at " + held + " (rollback-config); "

@@ -48,8 +48,9 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
                 continue;
             }
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                problems.add("the live tree has " + dir + " as a file or symlink but the master has a directory"
-                        + " there; move the slave's file into " + dir + "/ (e.g. as 02local) first");
+                problems.add("the live tree has " + Names.escape(dir) + " as a file or symlink but the master has a"
+                        + " directory there; move the slave's file into " + Names.escape(dir)
+                        + "/ (e.g. as 02local) first");
             } else {
                 createDirs.add(dir);
             }
@@ -67,8 +68,9 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
             } else if (slash > 0 && newDirs.contains(file.substring(0, slash))) {
                 add.add(file); // its directory does not exist yet, so nothing can be in the way
             } else if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                if (!live.oddEntries().stream().anyMatch(o -> o.startsWith(file + " ("))) {
-                    problems.add("the live tree has " + file + " as a directory but the master has a file there");
+                if (!live.oddEntries().stream().anyMatch(o -> o.startsWith(Names.escape(file) + " ("))) {
+                    problems.add("the live tree has " + Names.escape(file)
+                            + " as a directory but the master has a file there");
                 }
             } else {
                 add.add(file);
@@ -98,9 +100,28 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
         return new Plan(createDirs, add, change, remove, removeDirs);
     }
 
-    /** Makes written temp files durable before they are renamed into place. */
-    interface Flush {
-        void flush() throws IOException;
+    /** A step of the apply that may fail: the flush that makes temps durable, the journal's begin. */
+    interface Step {
+        void run() throws IOException;
+    }
+
+    /** Test seam: thrown where a kill would stop the apply, so nothing after it runs (an Error: no catch sees it). */
+    static final class Stopped extends Error {
+        Stopped(int renames) {
+            super("apply stopped after " + renames + " renames");
+        }
+    }
+
+    /** Every new or changed file, in the order {@link #apply} renames them. */
+    List<String> install() {
+        List<String> install = new ArrayList<>(add);
+        install.addAll(change);
+        return install;
+    }
+
+    /** The hidden temp beside a live target that the apply renames over it. */
+    static Path tempOf(Path target) {
+        return target.resolveSibling("." + target.getFileName() + Tree.TEMP_SUFFIX);
     }
 
     /**
@@ -109,9 +130,12 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
      * over its target. A failure before the renames leaves the live tree as it was (stale temps are removed by
      * the next apply), and the renames run back to back, so portage sees the old set or the new one for all but a
      * moment. Linking is safe because nothing writes a staged or live file in place: rsync replaces a staged file
-     * by renaming its own temp file over it, and this method replaces live files by rename.
+     * by renaming its own temp file over it, and this method replaces live files by rename. {@code journal} runs
+     * after the flush and before the first rename, so a crash in between can be finished from what it records
+     * ({@link ApplyJournal}); {@code stopAfterRenames} (tests only; -1 off) stops the apply there.
      */
-    void apply(Path sourceRoot, Path liveRoot, List<Path> staleTemps, Flush flush) throws IOException {
+    void apply(Path sourceRoot, Path liveRoot, List<Path> staleTemps, Step flush, Step journal,
+            int stopAfterRenames) throws IOException {
         for (Path stale : staleTemps) {
             Files.deleteIfExists(stale);
         }
@@ -120,18 +144,18 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
             Files.createDirectories(target);
             Files.setPosixFilePermissions(target, Tree.DIR_MODE);
         }
-        List<String> install = new ArrayList<>(add);
-        install.addAll(change);
+        List<String> install = install();
         List<Path> temps = new ArrayList<>();
         try {
             boolean link = true;
             for (String file : install) {
                 Path target = liveRoot.resolve(file);
-                Path temp = target.resolveSibling("." + target.getFileName() + Tree.TEMP_SUFFIX);
+                Path temp = tempOf(target);
                 link = placeTemp(sourceRoot.resolve(file), temp, link);
                 temps.add(temp);
             }
-            flush.flush();
+            flush.run();
+            journal.run();
         } catch (IOException e) {
             for (Path temp : temps) {
                 Files.deleteIfExists(temp);
@@ -139,6 +163,9 @@ record Plan(List<String> createDirs, List<String> add, List<String> change, List
             throw e;
         }
         for (int i = 0; i < install.size(); i++) {
+            if (i == stopAfterRenames) {
+                throw new Stopped(i);
+            }
             Files.move(temps.get(i), liveRoot.resolve(install.get(i)), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
         }

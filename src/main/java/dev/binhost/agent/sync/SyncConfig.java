@@ -67,6 +67,10 @@ public interface SyncConfig extends Checked {
     @WithDefault("8M")
     String maxFileSize();
 
+    /** A master tree whose files add up to more than this is refused (checked on the staged tree). */
+    @WithDefault("64M")
+    String maxTotalSize();
+
     /** More files than this in the master's filtered tree are refused. */
     @WithDefault("20000")
     int maxFiles();
@@ -89,6 +93,11 @@ public interface SyncConfig extends Checked {
     /** {@link #maxFileSize()} in bytes. */
     default long maxFileBytes() {
         return Sizes.parse(maxFileSize());
+    }
+
+    /** {@link #maxTotalSize()} in bytes. */
+    default long maxTotalBytes() {
+        return Sizes.parse(maxTotalSize());
     }
 
     @Override
@@ -123,6 +132,13 @@ public interface SyncConfig extends Checked {
             }
         } catch (IllegalArgumentException e) {
             p.add("binhost.sync.max-file-size: " + e.getMessage());
+        }
+        try {
+            if (Sizes.parse(maxTotalSize()) < 1) {
+                p.add("binhost.sync.max-total-size: must be at least 1 byte, was " + maxTotalSize());
+            }
+        } catch (IllegalArgumentException e) {
+            p.add("binhost.sync.max-total-size: " + e.getMessage());
         }
         Checks.atLeast(p, "binhost.sync.max-files", maxFiles(), 1);
         Checks.positive(p, "binhost.sync.max-age", maxAge());

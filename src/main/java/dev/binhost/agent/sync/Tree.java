@@ -27,10 +27,12 @@ record Tree(SortedSet<String> dirs, SortedMap<String, Long> files, List<String> 
 
     /**
      * Scans what rsync staged and refuses anything a master should not be able to hand a slave: a symlink,
-     * device, fifo or socket; a name with control characters; a path the rules do not include; a file over
-     * the size limit; more files than the count limit.
+     * device, fifo or socket; a name with control characters or bytes that are not UTF-8; a path the rules do not
+     * include; more files than the count limit; a file over the size limit, or more bytes in all than the total
+     * limit (checked here on the staged bytes, never on rsync's output, which a tail may cut).
      */
-    static Tree staged(Path root, long maxFileBytes, int maxFiles) throws IOException, PullRefused {
+    static Tree staged(Path root, long maxFileBytes, long maxTotalBytes, int maxFiles) throws IOException,
+            PullRefused {
         Tree tree = scan(root, false);
         if (!tree.oddEntries.isEmpty()) {
             throw new PullRefused("the master's tree holds entries that are neither plain files nor directories: "
@@ -40,13 +42,26 @@ record Tree(SortedSet<String> dirs, SortedMap<String, Long> files, List<String> 
             throw new PullRefused("the master's tree has " + tree.files.size() + " files, more than "
                     + "binhost.sync.max-files (" + maxFiles + ")");
         }
+        long total = 0;
         for (var e : tree.files.entrySet()) {
             if (e.getValue() > maxFileBytes) {
-                throw new PullRefused("the master's file " + e.getKey() + " has " + e.getValue()
+                throw new Oversize("the master's file " + Names.escape(e.getKey()) + " has " + e.getValue()
                         + " bytes, more than binhost.sync.max-file-size (" + maxFileBytes + ")");
             }
+            total += e.getValue();
+        }
+        if (total > maxTotalBytes) {
+            throw new Oversize("the master's " + tree.files.size() + " files have " + total + " bytes in all, more "
+                    + "than binhost.sync.max-total-size (" + maxTotalBytes + ")");
         }
         return tree;
+    }
+
+    /** A size refusal: the staged bytes should not stay on disk until the next pull. */
+    static final class Oversize extends PullRefused {
+        Oversize(String message) {
+            super(message);
+        }
     }
 
     /** Scans the live tree: only managed paths; symlinks or special files in managed places are reported. */
@@ -68,10 +83,16 @@ record Tree(SortedSet<String> dirs, SortedMap<String, Long> files, List<String> 
                 if (dir.equals(root)) {
                     return FileVisitResult.CONTINUE;
                 }
-                String rel = relative(root, dir);
-                if (!ConfigRules.includes(rel, true) || !clean(rel)) {
+                if (!printableName(dir)) {
                     if (!live) {
-                        odd.add(rel + " (not a path the rules take)");
+                        odd.add(unprintable(root, dir));
+                    }
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                String rel = relative(root, dir);
+                if (!ConfigRules.includes(rel, true)) {
+                    if (!live) {
+                        odd.add(Names.escape(rel) + " (not a path the rules take)");
                     }
                     return FileVisitResult.SKIP_SUBTREE;
                 }
@@ -81,22 +102,28 @@ record Tree(SortedSet<String> dirs, SortedMap<String, Long> files, List<String> 
 
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (!printableName(file)) {
+                    if (!live) {
+                        odd.add(unprintable(root, file));
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
                 String rel = relative(root, file);
                 String name = file.getFileName().toString();
                 if (live && name.startsWith(".") && name.endsWith(TEMP_SUFFIX)) {
                     temps.add(file);
                     return FileVisitResult.CONTINUE;
                 }
-                if (!ConfigRules.includes(rel, false) || !clean(rel)) {
+                if (!ConfigRules.includes(rel, false)) {
                     if (!live) {
-                        odd.add(rel + " (not a path the rules take)");
+                        odd.add(Names.escape(rel) + " (not a path the rules take)");
                     }
                     return FileVisitResult.CONTINUE;
                 }
                 if (attrs.isRegularFile()) {
                     files.put(rel, attrs.size());
                 } else {
-                    odd.add(rel + (attrs.isSymbolicLink() ? " (symlink)" : " (special file)"));
+                    odd.add(Names.escape(rel) + (attrs.isSymbolicLink() ? " (symlink)" : " (special file)"));
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -108,9 +135,20 @@ record Tree(SortedSet<String> dirs, SortedMap<String, Long> files, List<String> 
         return root.relativize(path).toString();
     }
 
-    /** No control characters: they would garble logs and status output. */
-    private static boolean clean(String rel) {
-        return rel.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
+    /**
+     * A name the JVM can name by a String (its bytes decode in sun.jnu.encoding) and that holds no control or
+     * other unprintable character: portage names never need them, and they would garble logs and terminals.
+     */
+    private static boolean printableName(Path path) {
+        return Names.decodable(path) && Names.printable(path.getFileName().toString());
+    }
+
+    /** The refusal line of an unprintable name: its parent (printable, or it was refused) and its escaped bytes. */
+    private static String unprintable(Path root, Path path) {
+        Path parent = root.relativize(path).getParent();
+        return (parent == null ? "" : Names.escape(parent.toString()) + "/")
+                + Names.escape(Names.rawName(path), !Names.decodable(path))
+                + " (a name with control characters or bytes that are not UTF-8)";
     }
 
     /** Number of managed files named 01*: the guard against a pull that would remove them all. */

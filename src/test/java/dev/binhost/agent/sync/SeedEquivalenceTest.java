@@ -160,7 +160,7 @@ class SeedEquivalenceTest {
         try (RsyncDaemon own = RsyncDaemon.start(work, Map.of("sym", master))) {
             TestSyncConfig config = new TestSyncConfig(work.resolve("symlink-agent"));
             PullResult result = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", own.port, "sym"),
-                    work, RUNNER, Clock.systemUTC()).pull();
+                    config.backupDir.getParent(), RUNNER, Clock.systemUTC()).pull();
             assertTrue(result.succeeded(), result.message());
             assertFalse(Files.exists(config.portageDir.resolve("env")), "env symlink must not be followed");
             assertFalse(Files.exists(config.portageDir.resolve("package.use/01link")), "symlink must be skipped");
@@ -191,8 +191,9 @@ class SeedEquivalenceTest {
         RUNNER.run(Command.of("seed-rsync", argv).deadline(Duration.ofSeconds(30)).build());
     }
 
+    /** Each case is its own agent: its own state dir (the apply journal is one per agent). */
     static PullResult pull(TestSyncConfig config, String module) throws InterruptedException {
-        return new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, module), work, RUNNER,
-                Clock.systemUTC()).pull();
+        return new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, module),
+                config.backupDir.getParent(), RUNNER, Clock.systemUTC()).pull();
     }
 }

@@ -16,6 +16,7 @@ final class TestSyncConfig implements SyncConfig {
     boolean delete = true;
     boolean allowEmpty;
     String maxFileSize = "8M";
+    String maxTotalSize = "64M";
     int maxFiles = 20000;
     List<String> treeSync;
     boolean pullOnMasterUp;
@@ -39,6 +40,7 @@ final class TestSyncConfig implements SyncConfig {
     @Override public boolean delete() { return delete; }
     @Override public boolean allowEmpty() { return allowEmpty; }
     @Override public String maxFileSize() { return maxFileSize; }
+    @Override public String maxTotalSize() { return maxTotalSize; }
     @Override public int maxFiles() { return maxFiles; }
     @Override public Duration maxAge() { return Duration.ofHours(26); }
     @Override public boolean requireFresh() { return true; }

@@ -287,7 +287,8 @@ public class UpdateRunner {
         Path log = newLog(run.id + "-emerge.log");
         run.log = log.toString();
         current.set(new Current(run.id, run.reason, "apply", run.started, run.progress));
-        ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log)
+        // survives an agent restart: the next start finds the marker and records how far it got
+        ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log).survivesAgent()
                 .deadline(config.runDeadline()).onLine(run.progress::accept).build());
         writeMarker(run, "apply", emerge.pid());
         CommandResult result = emerge.await();

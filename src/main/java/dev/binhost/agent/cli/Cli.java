@@ -257,7 +257,8 @@ public final class Cli {
         Path file = config.path("binhost.agent.state-dir").resolve("history.jsonl");
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            // decoded leniently: one line of binary junk must not hide every run
+            lines = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
         } catch (NoSuchFileException e) {
             lines = List.of();
         } catch (IOException e) {

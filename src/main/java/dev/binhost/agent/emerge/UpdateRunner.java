@@ -93,6 +93,7 @@ public class UpdateRunner {
         this.clock = clock;
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
+        // the history skips unusable lines, so every success read back has a valid endedAt
         history.read().stream().filter(r -> "success".equals(r.outcome())).reduce((a, b) -> b)
                 .ifPresent(r -> lastSuccessEpoch.set(Instant.parse(r.endedAt()).getEpochSecond()));
         gauges.add(Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get)
@@ -142,17 +143,30 @@ public class UpdateRunner {
             return Optional.empty();
         }
         Marker marker;
+        String problem;
         try {
             marker = JSON.readValue(markerFile().toFile(), Marker.class);
-        } catch (IOException e) {
-            Log.warnf("Unreadable run marker %s (%s); removed", markerFile(), e.getMessage());
+            problem = marker == null || marker.record() == null ? "no run record"
+                    : marker.record().problem(false).orElse(null);
+            Optional<Path> log = logOf(marker == null ? null : marker.record());
+            if (problem == null && marker.record().log() != null && log.isEmpty()) {
+                problem = "log path '" + marker.record().log() + "' is not a path";
+            }
+        } catch (IOException | RuntimeException e) {
+            marker = null;
+            problem = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+        }
+        if (problem != null) {
+            // without a sound record there is nothing to record or resume; keeping it would trip every start
+            Log.warnf("Unusable run marker %s (%s); removed", markerFile(), problem);
             Files.deleteIfExists(markerFile());
             return Optional.empty();
         }
         RunRecord r = marker.record();
         String progress = "";
-        if (r.log() != null && Files.exists(Path.of(r.log()))) {
-            EmergeProgress.Snapshot s = EmergeProgress.of(Files.readString(Path.of(r.log()), StandardCharsets.UTF_8));
+        Optional<Path> log = logOf(r);
+        if (log.isPresent() && Files.exists(log.get())) {
+            EmergeProgress.Snapshot s = EmergeProgress.of(new String(Files.readAllBytes(log.get()), StandardCharsets.UTF_8));
             progress = "; its log shows " + s.completed() + " of " + s.total() + " packages merged"
                     + s.current().map(c -> ", " + c + " in progress").orElse("");
         }
@@ -166,6 +180,17 @@ public class UpdateRunner {
         Files.deleteIfExists(markerFile());
         Log.warnf("Update run %s was interrupted: %s", r.id(), ended.message());
         return Optional.of(ended);
+    }
+
+    private static Optional<Path> logOf(RunRecord r) {
+        if (r == null || r.log() == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Path.of(r.log()));
+        } catch (java.nio.file.InvalidPathException e) {
+            return Optional.empty();
+        }
     }
 
     /** Runs one update to its end on the calling thread and returns what the history recorded. */
@@ -290,7 +315,8 @@ public class UpdateRunner {
         Path log = newLog(run.id + "-emerge.log");
         run.log = log.toString();
         current.set(new Current(run.id, run.reason, "apply", run.started, run.progress));
-        ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log)
+        // survives an agent restart: the next start finds the marker and records how far it got
+        ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log).survivesAgent()
                 .deadline(config.runDeadline()).onLine(run.progress::accept).build());
         writeMarker(run, "apply", emerge.pid());
         CommandResult result = emerge.await();

@@ -58,7 +58,8 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
                     loop.request(UpdateRunner.Reason.RESUME, "restart");
                 }
             });
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // a state-file fault must not stop the agent (its supervisor would restart it into the same fault)
             Log.errorf(e, "Cannot check for an interrupted update run");
         }
         Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),

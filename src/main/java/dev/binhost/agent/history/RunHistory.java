@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 
 /**
@@ -32,6 +34,9 @@ public class RunHistory {
     private final Path file;
     private final int keep;
     private int lines = -1;
+    private List<Integer> skippedLines = List.of();
+    /** Bad lines already warned about (number and content), so re-reads do not repeat the warning. */
+    private final Set<String> warned = new HashSet<>();
 
     public RunHistory(Path file, int keep) {
         this.file = file;
@@ -80,31 +85,60 @@ public class RunHistory {
         }
     }
 
-    /** All readable records, oldest first; a torn or garbled line is skipped with a warning. */
+    /**
+     * All usable records, oldest first. A torn, garbled or unusable line (bad JSON, binary junk, a missing or
+     * malformed field) is skipped with one warning naming the file and line: a bad line must never stop the agent.
+     */
     public synchronized List<RunRecord> read() {
         List<RunRecord> out = new ArrayList<>();
+        List<Integer> skipped = new ArrayList<>();
+        skippedLines = skipped;
         if (!Files.exists(file)) {
             return out;
         }
-        List<String> all;
+        byte[] bytes;
         try {
-            all = Files.readAllLines(file, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read run history " + file, e);
         }
-        for (int i = 0; i < all.size(); i++) {
-            String l = all.get(i);
+        // decoded leniently: invalid UTF-8 in one line must not make the whole file unreadable
+        String[] all = new String(bytes, StandardCharsets.UTF_8).split("\n", -1);
+        for (int i = 0; i < all.length; i++) {
+            String l = all[i];
             if (l.isBlank()) {
                 continue;
             }
+            String problem;
             try {
-                out.add(JSON.readValue(l, RunRecord.class));
-            } catch (IOException e) {
-                Log.warnf("Run history %s line %d unreadable (%s); skipped", file, i + 1,
-                        i == all.size() - 1 ? "torn by a crash mid-write" : e.getMessage());
+                RunRecord r = JSON.readValue(l, RunRecord.class);
+                problem = r == null ? "not a run record" : r.problem(true).orElse(null);
+                if (problem == null) {
+                    out.add(r);
+                    continue;
+                }
+            } catch (IOException | RuntimeException e) {
+                problem = i == all.length - 1 ? "torn by a crash mid-write" : firstLine(e.getMessage());
+            }
+            skipped.add(i + 1);
+            if (warned.add((i + 1) + ":" + l.hashCode())) {
+                Log.warnf("Run history %s line %d unusable (%s); skipped", file, i + 1, problem);
             }
         }
         return out;
+    }
+
+    /** Line numbers the last {@link #read()} skipped. */
+    public synchronized List<Integer> skippedLines() {
+        return List.copyOf(skippedLines);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
     }
 
     public synchronized java.util.Optional<RunRecord> last() {

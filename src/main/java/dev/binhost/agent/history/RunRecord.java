@@ -1,6 +1,10 @@
 package dev.binhost.agent.history;
 
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * One update run as the history keeps it: why it ran, when, what blocked or allowed it, what the plan said and
@@ -27,6 +31,54 @@ public record RunRecord(
         Integer installedCompiled,
         String planLog,
         String log) {
+
+    /** Every outcome the runner writes. */
+    public static final Set<String> OUTCOMES = Set.of("success", "failed", "timed-out", "skipped", "refused",
+            "planned", "nothing-to-do", "plan-failed", "interrupted", "error");
+
+    /**
+     * Why this record, as read back from a state file, cannot be used (what the agent would trip over at start:
+     * a missing id or time, an unknown outcome, a null list), or empty when it is sound. {@code finished} false
+     * checks a run still in progress (the interrupted-run marker): no end time or outcome yet.
+     */
+    public Optional<String> problem(boolean finished) {
+        if (id == null || id.isBlank()) {
+            return Optional.of("no id");
+        }
+        Optional<String> time = badTime("startedAt", startedAt);
+        if (time.isPresent()) {
+            return time;
+        }
+        if (finished) {
+            time = badTime("endedAt", endedAt);
+            if (time.isPresent()) {
+                return time;
+            }
+            if (!OUTCOMES.contains(outcome)) {
+                return Optional.of("unknown outcome " + (outcome == null ? "(none)" : "'" + outcome + "'"));
+            }
+        }
+        if (preconditions != null && preconditions.contains(null)) {
+            return Optional.of("a null precondition");
+        }
+        if (plan != null && (plan.compiledPackages() == null || plan.compiledPackages().contains(null)
+                || plan.problems() == null || plan.problems().contains(null))) {
+            return Optional.of("plan without its package lists");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> badTime(String field, String value) {
+        if (value == null) {
+            return Optional.of("no " + field);
+        }
+        try {
+            Instant.parse(value);
+            return Optional.empty();
+        } catch (DateTimeParseException e) {
+            return Optional.of(field + " '" + value + "' is not an ISO-8601 instant");
+        }
+    }
 
     /** A precondition's verdict. */
     public record Check(String name, boolean ok, String detail) {

@@ -13,6 +13,9 @@ import java.util.function.Consumer;
  *
  * <p>{@code log} empty means the output is kept only as a bounded tail (for short, frequent commands such as
  * mount probes); otherwise the child writes straight into that file, so it survives the agent going away.
+ *
+ * <p>{@code survivesAgent} false (the default) means the child is killed when the agent dies, even by SIGKILL;
+ * true only for emerge's update run, which the agent adopts after a restart.
  */
 public record Command(
         String label,
@@ -22,7 +25,8 @@ public record Command(
         Duration deadline,
         Optional<Path> log,
         Optional<byte[]> stdin,
-        Optional<Consumer<String>> lineListener) {
+        Optional<Consumer<String>> lineListener,
+        boolean survivesAgent) {
 
     public Command {
         Objects.requireNonNull(label, "label");
@@ -67,6 +71,7 @@ public record Command(
         private Path log;
         private byte[] stdin;
         private Consumer<String> lineListener;
+        private boolean survivesAgent;
 
         private Builder(String label, List<String> argv) {
             this.label = label;
@@ -104,9 +109,19 @@ public record Command(
             return this;
         }
 
+        /**
+         * Lets the child outlive the agent: only for emerge's update run, which must not be cut short by an agent
+         * restart (the next start records it). Everything else dies with the agent.
+         */
+        public Builder survivesAgent() {
+            this.survivesAgent = true;
+            return this;
+        }
+
         public Command build() {
             return new Command(label, argv, environment, Optional.ofNullable(workingDirectory), deadline,
-                    Optional.ofNullable(log), Optional.ofNullable(stdin), Optional.ofNullable(lineListener));
+                    Optional.ofNullable(log), Optional.ofNullable(stdin), Optional.ofNullable(lineListener),
+                    survivesAgent);
         }
     }
 }

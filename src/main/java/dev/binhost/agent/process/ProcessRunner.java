@@ -1,5 +1,6 @@
 package dev.binhost.agent.process;
 
+import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.posix.Posix;
 import io.quarkus.logging.Log;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,9 +19,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The one way the agent starts programs (rsync, mount, emerge, probes): argv, environment, a hard deadline.
@@ -30,11 +38,22 @@ import java.util.function.Consumer;
  * commands), never into a pipe the agent must drain: a child that outlives the agent (emerge across an
  * agent restart) then never dies of SIGPIPE, and a daemonised grandchild (a FUSE helper started by mount)
  * cannot keep the runner waiting for end of file.
+ *
+ * <p>A child dies with the agent, even when the agent is SIGKILLed ({@code setpriv --pdeathsig KILL}), unless
+ * its command {@link Command.Builder#survivesAgent() survives the agent} (emerge's update run). Scratch output
+ * lives in a directory of the runner's, cleared of dead agents' files at start.
  */
 @ApplicationScoped
 public class ProcessRunner {
-    private static final String SETSID = findSetsid();
+    private static final String SETSID = find("setsid", "a command's grandchildren can only be ended one by one on deadline");
+    private static final String SETPRIV = find("setpriv", "commands started by the agent outlive it when it is killed");
+    /**
+     * The one thread that forks children. The kernel sends PR_SET_PDEATHSIG when the forking <em>thread</em>
+     * ends, not the process: forking from a pool thread that is later retired would kill its children.
+     */
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(DaemonThreads.named("process-spawner"));
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    private static final Pattern SCRATCH_NAME = Pattern.compile("(\\d{1,10})-.*\\.out");
     /** Exit code reported for a child that outlived SIGKILL (uninterruptible sleep). */
     public static final int UNKILLABLE = -1;
     private static final Duration UNKILLABLE_WAIT = Duration.ofSeconds(5);
@@ -42,16 +61,47 @@ public class ProcessRunner {
     private final Posix posix;
     private final Duration killGrace;
     private final int tailBytes;
+    private final Path scratchDir;
 
     @jakarta.inject.Inject
-    public ProcessRunner(Posix posix, ProcessRunnerConfig config) {
-        this(posix, config.killGrace(), config.tailBytes());
+    public ProcessRunner(Posix posix, ProcessRunnerConfig config, AgentConfig agent) {
+        this(posix, config.killGrace(), config.tailBytes(), agent.stateDir().resolve("runner-scratch"));
     }
 
     public ProcessRunner(Posix posix, Duration killGrace, int tailBytes) {
+        this(posix, killGrace, tailBytes, Path.of(System.getProperty("java.io.tmpdir"), "binhost-runner-scratch"));
+    }
+
+    /**
+     * {@code scratchDir} holds the output of tail-only commands, named {@code <agent pid>-<label>-<n>.out}; files
+     * of a runner whose JVM is gone (killed mid-command) are removed here, those of a live one are left alone.
+     */
+    public ProcessRunner(Posix posix, Duration killGrace, int tailBytes, Path scratchDir) {
         this.posix = posix;
         this.killGrace = killGrace;
         this.tailBytes = tailBytes;
+        this.scratchDir = scratchDir;
+        clearScratch();
+    }
+
+    private void clearScratch() {
+        if (!Files.isDirectory(scratchDir)) {
+            return;
+        }
+        int removed = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(scratchDir)) {
+            for (Path f : files) {
+                Matcher m = SCRATCH_NAME.matcher(f.getFileName().toString());
+                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty() && Files.deleteIfExists(f)) {
+                    removed++;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            Log.warnf("Cannot clear the runner's scratch dir %s: %s", scratchDir, e.toString());
+        }
+        if (removed > 0) {
+            Log.infof("Removed %d output file(s) in %s left by commands of an agent that died", removed, scratchDir);
+        }
     }
 
     /** Runs the command to its end or its deadline; the calling thread waits at most deadline + grace. */
@@ -72,12 +122,20 @@ public class ProcessRunner {
             }
             scratch = false;
         } else {
-            output = Files.createTempFile("binhost-" + command.label().replaceAll("[^A-Za-z0-9_-]", "_") + "-", ".out");
+            Files.createDirectories(scratchDir);
+            output = scratchDir.resolve(ProcessHandle.current().pid() + "-"
+                    + command.label().replaceAll("[^A-Za-z0-9_-]", "_") + "-" + SEQUENCE.incrementAndGet() + ".out");
+            Files.deleteIfExists(output);
             scratch = true;
         }
         List<String> argv = new ArrayList<>();
         if (SETSID != null) {
             argv.add(SETSID);
+        }
+        // setsid does not fork (a child of the JVM is no group leader), so the death signal binds to the JVM;
+        // a forked grandchild loses it, rsync's forks end on the broken pipe to their parent instead.
+        if (SETPRIV != null && !command.survivesAgent()) {
+            argv.addAll(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
         }
         argv.add(program);
         argv.addAll(command.argv().subList(1, command.argv().size()));
@@ -93,7 +151,7 @@ public class ProcessRunner {
         long startNanos = System.nanoTime();
         Process process;
         try {
-            process = builder.start();
+            process = spawn(builder);
         } catch (IOException e) {
             if (scratch) {
                 Files.deleteIfExists(output);
@@ -104,6 +162,30 @@ public class ProcessRunner {
         command.stdin().ifPresent(running::feedStdin);
         command.lineListener().ifPresent(running::follow);
         return running;
+    }
+
+    /** Starts the process on the spawner thread; waits for it even when interrupted, so no child goes unowned. */
+    private static Process spawn(ProcessBuilder builder) throws IOException {
+        Future<Process> started = SPAWNER.submit(builder::start);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return started.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** A started command. */
@@ -348,14 +430,14 @@ public class ProcessRunner {
         throw new IOException("cannot start " + program + ": not found in PATH (" + path + ")");
     }
 
-    private static String findSetsid() {
+    private static String find(String tool, String without) {
         for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
-            File candidate = new File(dir, "setsid");
+            File candidate = new File(dir, tool);
             if (candidate.canExecute()) {
                 return candidate.getPath();
             }
         }
-        Log.warn("setsid not found: a command's grandchildren can only be ended one by one on deadline");
+        Log.warnf("%s (util-linux) not found: %s", tool, without);
         return null;
     }
 }

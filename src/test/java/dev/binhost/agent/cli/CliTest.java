@@ -114,6 +114,27 @@ class CliTest {
     }
 
     @Test
+    void history_binaryGarbageAndBadFields_areSkipped_goodRunsListed() throws Exception {
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write("{\"startedAt\":\"2026-11-20T03:00:00Z\",\"outcome\":\"success\"}\n".getBytes(StandardCharsets.UTF_8));
+        file.write(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, '{', (byte) 0xc3, '\n'});
+        file.write("{\"startedAt\":\"yesterday\",\"outcome\":42,\"endedAt\":null,\"plan\":[{}]}\n".getBytes(StandardCharsets.UTF_8));
+        file.write("{\"startedAt\":{\"a\":[1]},\"outcome\":[\"x\"]}\n".getBytes(StandardCharsets.UTF_8));
+        file.write("{\"startedAt\":\"2026-11-22T03:00:00Z\",\"outcome\":\"failed\"}\n".getBytes(StandardCharsets.UTF_8));
+        Files.write(dir.resolve("history.jsonl"), file.toByteArray());
+        Map<String, String> config = Map.of("binhost.agent.state-dir", dir.toString());
+
+        assertEquals(Cli.OK, run(config, "history"), err());
+        assertTrue(out().startsWith("2026-11-20T03:00:00Z     success"), out());
+        assertTrue(out().contains("2026-11-22T03:00:00Z     failed"), out());
+        assertTrue(err().contains("skipped 1 unreadable line(s)"), err());
+
+        out.reset();
+        assertEquals(Cli.OK, run(config, "history", "--json"), err());
+        assertTrue(out().contains("2026-11-22T03:00:00Z"), out());
+    }
+
+    @Test
     void history_noFileYet_saysSoAndExits0() {
         assertEquals(Cli.OK, run(Map.of("binhost.agent.state-dir", dir.toString()), "history"));
         assertTrue(out().startsWith("no update runs recorded yet"), out());

@@ -1,5 +1,7 @@
 package dev.binhost.agent.emerge;
 
+import dev.binhost.agent.history.RunHistory;
+import dev.binhost.agent.history.RunHistoryTest;
 import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.Verdict;
@@ -8,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +44,48 @@ class UpdateRunnerTest {
         assertTrue(s.registry.find("binhost.update.last.success").gauge().value() > 0);
         assertEquals(List.of(r), runner.history().read());
         assertFalse(Files.exists(tmp.resolve("state/current-run.json")), "marker removed after the run");
+    }
+
+    @Test
+    void start_historyWithBadLines_doesNotThrow_andLastSuccessIsTheNewestGoodOne() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        RunHistoryTest.writeBadHistory(tmp.resolve("state/history.jsonl"));
+        UpdateRunner runner = s.runner();
+        assertEquals(Instant.parse("2026-11-24T03:40:00Z").getEpochSecond(),
+                (long) s.registry.find("binhost.update.last.success").gauge().value());
+        assertEquals(3, runner.history().read().size());
+        assertTrue(runner.recoverInterrupted().isEmpty());
+        RunRecord r = runner.run(UpdateRunner.Reason.TRIGGER, "test");
+        assertEquals("success", r.outcome(), r.message());
+        assertEquals(r, runner.history().last().orElseThrow());
+    }
+
+    @Test
+    void recoverInterrupted_markerThatParsesButIsBroken_isSkippedAndRemoved_andNoRunIsRecorded() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        String record = RunHistory.json(RunHistoryTest.record(1, "m"));
+        for (String marker : List.of("{}", "null", "[1]", "{\"record\":null,\"phase\":\"apply\"}",
+                "{\"record\":" + record.replace("\"startedAt\":\"2026-11-24T03:30:00Z\"", "\"startedAt\":\"soon\"")
+                        + ",\"phase\":\"apply\"}",
+                "{\"record\":" + record.replace("\"id\":\"run-1\",", "") + ",\"phase\":\"apply\"}",
+                "{\"record\":" + record.replace("\"/log/e\"", "\"/log/\\u0000e\"") + ",\"phase\":\"apply\"}",
+                "{\"record\":" + record + ",\"phase\":\"apply\",\"emergePid\":\"many\"}",
+                "\u00ff\u0000garbage")) {
+            Files.createDirectories(tmp.resolve("state"));
+            Files.writeString(tmp.resolve("state/current-run.json"), marker);
+            UpdateRunner runner = s.runner();
+            assertTrue(runner.recoverInterrupted().isEmpty(), marker);
+            assertFalse(Files.exists(tmp.resolve("state/current-run.json")), "removed: " + marker);
+            assertEquals(List.of(), runner.history().read(), marker);
+        }
+    }
+
+    @Test
+    void lastRun_stampThatIsNotATime_isTreatedAsNoRunYet() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        Files.createDirectories(tmp.resolve("state"));
+        Files.write(tmp.resolve("state/last-run"), new byte[] {(byte) 0xff, 0, 'x'});
+        assertEquals(Optional.empty(), s.runner().lastRun());
     }
 
     @Test

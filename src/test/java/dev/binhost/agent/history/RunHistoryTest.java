@@ -3,22 +3,29 @@ package dev.binhost.agent.history;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class RunHistoryTest {
+public class RunHistoryTest {
     @TempDir
     Path tmp;
 
-    static RunRecord record(int n, String message) {
+    public static RunRecord record(int n, String message) {
         return new RunRecord("run-" + n, "schedule", "schedule", "2026-11-24T03:30:00Z", "2026-11-24T03:40:00Z",
                 List.of(new RunRecord.Check("master-up", true, "UP")),
                 new RunRecord.Plan(10, 7, 3, 0, List.of(new RunRecord.Compiled("dev-libs/libdemo-1.2.3",
@@ -44,6 +51,73 @@ class RunHistoryTest {
         h.append(record(3, "three"));
         assertEquals(List.of(record(1, "one"), record(3, "three")), h.read());
         assertEquals(2, Files.readAllLines(f).size());
+    }
+
+    /** A history with good lines around every kind of bad one a disk, an editor or an old version can leave. */
+    public static void writeBadHistory(Path f) throws Exception {
+        Files.createDirectories(f.toAbsolutePath().getParent());
+        String good1 = RunHistory.json(record(1, "one"));
+        String good2 = RunHistory.json(record(2, "two"));
+        String good3 = RunHistory.json(record(3, "three"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String line : List.of(
+                good1,                                                                          // 1
+                good1.replace(",\"endedAt\":\"2026-11-24T03:40:00Z\"", ""),                     // 2 no endedAt
+                good1.replace("\"endedAt\":\"2026-11-24T03:40:00Z\"", "\"endedAt\":\"yesterday\""), // 3
+                good1.replace("\"outcome\":\"success\"", "\"outcome\":42"),                     // 4
+                "{\"id\":\"run-x\",\"reas",                                                     // 5 truncated
+                good2,                                                                          // 6
+                "42",                                                                           // 7 not an object
+                "null",                                                                         // 8
+                good1.replace("\"exitCode\":0", "\"exitCode\":\"zero\""),                       // 9 wrong type
+                good1.replace("\"startedAt\":\"2026-11-24T03:30:00Z\"", "\"startedAt\":null"),  // 10
+                good1.replace("\"id\":\"run-1\"", "\"id\":[\"run-1\"]"),                       // 11
+                good1.replaceAll("\"plan\":\\{.*?\\]\\},", "\"plan\":{\"packages\":1},"))) {      // 12 no lists
+            out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        out.write(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, '{', (byte) 0xc3, '\n'});    // 13 binary garbage
+        out.write((good3 + "\n").getBytes(StandardCharsets.UTF_8));                              // 14
+        Files.write(f, out.toByteArray());
+    }
+
+    @Test
+    void read_badLinesAmongGood_returnsTheGoodOnes_andSkipsEachBadOneNamingItsLine() throws Exception {
+        Path f = tmp.resolve("history.jsonl");
+        writeBadHistory(f);
+        RunHistory h = new RunHistory(f, 100);
+        List<String> warnings = new ArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                    warnings.add(r.getMessage() + " " + Arrays.toString(r.getParameters()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(RunHistory.class.getName());
+        logger.addHandler(capture);
+        try {
+            assertEquals(List.of(record(1, "one"), record(2, "two"), record(3, "three")), h.read());
+            assertEquals(List.of(record(1, "one"), record(2, "two"), record(3, "three")), h.read());
+        } finally {
+            logger.removeHandler(capture);
+        }
+        assertEquals(List.of(2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13), h.skippedLines());
+        assertEquals(11, warnings.size(), "one warning per bad line, not one per read: " + warnings);
+        assertTrue(warnings.stream().allMatch(w -> w.contains(f.toString())), warnings.toString());
+        assertTrue(warnings.get(0).contains("2") && warnings.get(0).contains("endedAt"), warnings.get(0));
+        assertTrue(warnings.get(2).contains("outcome"), warnings.get(2));
+
+        h.append(record(4, "four"));
+        assertEquals(List.of("run-1", "run-2", "run-3", "run-4"), h.read().stream().map(RunRecord::id).toList());
     }
 
     @Test

@@ -48,14 +48,17 @@ public class ConfigCheck {
         List<OwnedDir.Use> paths = new ArrayList<>(List.of(
                 OwnedDir.Use.of("binhost.agent.state-dir", agent.stateDir(), OwnedDir.Kind.WORK),
                 OwnedDir.Use.of("binhost.agent.log-dir", agent.logDir(), OwnedDir.Kind.WORK)));
+        List<Class<?>> mappings = new ArrayList<>();
         for (Mappings feature : ServiceLoader.load(Mappings.class, ConfigCheck.class.getClassLoader())) {
             for (Class<? extends Checked> mapping : feature.mappings()) {
+                mappings.add(mapping);
                 Checked checked = config.getConfigMapping(mapping);
                 problems.addAll(checked.problems());
                 paths.addAll(checked.paths(agent));
             }
         }
         problems.addAll(OwnedDir.problems(paths));
+        problems.addAll(KnownKeys.problems(config, mappings));
         return problems;
     }
 }

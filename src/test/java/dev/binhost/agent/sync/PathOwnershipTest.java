@@ -1,18 +1,12 @@
 package dev.binhost.agent.sync;
 
-import dev.binhost.agent.config.AgentConfig;
+import dev.binhost.agent.config.AgentConfigs;
 import dev.binhost.agent.config.ConfigCheck;
 import dev.binhost.agent.config.OwnedDir;
-import dev.binhost.agent.control.ControlConfig;
 import dev.binhost.agent.control.ControlServer;
 import dev.binhost.agent.control.ControlProtocol;
-import dev.binhost.agent.emerge.UpdateConfig;
-import dev.binhost.agent.master.MasterConfig;
-import dev.binhost.agent.mount.MountConfig;
 import dev.binhost.agent.testing.RsyncDaemon;
-import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,12 +67,7 @@ class PathOwnershipTest {
     }
 
     private SmallRyeConfig config() {
-        return new SmallRyeConfigBuilder()
-                .withMapping(AgentConfig.class).withMapping(SyncConfig.class).withMapping(MountConfig.class)
-                .withMapping(MasterConfig.class).withMapping(UpdateConfig.class).withMapping(ControlConfig.class)
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withSources(new PropertiesConfigSource(props, "test", 100))
-                .build();
+        return AgentConfigs.of(props);
     }
 
     private PullResult pull(SmallRyeConfig config) throws InterruptedException {

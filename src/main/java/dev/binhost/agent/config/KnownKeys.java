@@ -72,7 +72,8 @@ public final class KnownKeys {
             if (!env && fromEnvironment(config, name)) {
                 continue; // SmallRye's dotted twin of a BINHOST_ variable: the variable itself is checked
             }
-            String known = match(env ? envPatterns : patterns, key);
+            // A list may be given element by element: binhost.update.exclude[0]=...
+            String known = match(env ? envPatterns : patterns, env ? key : key.replaceAll("\\[\\d+]", ""));
             if (known == null) {
                 problems.add(key + ": unknown key" + suggestion(keys.keySet(), key, env));
                 continue;

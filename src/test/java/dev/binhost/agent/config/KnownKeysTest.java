@@ -80,6 +80,7 @@ class KnownKeysTest {
                 .toList();
         assertEquals(List.of(), unknown);
         assertEquals(List.of(), problemsWithFile("binhost.sync.allow-empty=true\nbinhost.update.catch-up=false\n"
-                + "binhost.mount.mounts.packages.target=/var/cache/binpkgs\nbinhost.mount.mounts.packages.fstab=true\n"));
+                + "binhost.mount.mounts.packages.target=/var/cache/binpkgs\nbinhost.mount.mounts.packages.fstab=true\n"
+                + "binhost.update.exclude[0]=sys-kernel/gentoo-sources\n"));
     }
 }

@@ -172,7 +172,7 @@ public final class Cli {
             if (c.getResponseCode() != 200) {
                 throw new IOException(uri + " answered HTTP " + c.getResponseCode());
             }
-            return json.readValue(c.getInputStream(), Map.class);
+            return (Map<String, Object>) ControlProtocol.printableValue(json.readValue(c.getInputStream(), Map.class));
         } finally {
             c.disconnect();
         }

@@ -8,4 +8,9 @@ import java.util.List;
  */
 public interface Checked {
     List<String> problems();
+
+    /** The paths this feature reads, writes or deletes in, for the start-up check that none overlaps another. */
+    default List<OwnedDir.Use> paths(AgentConfig agent) {
+        return List.of();
+    }
 }

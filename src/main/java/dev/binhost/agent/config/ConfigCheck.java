@@ -49,11 +49,21 @@ public class ConfigCheck {
 
     public static List<String> problems(SmallRyeConfig config) {
         List<String> problems = new ArrayList<>();
+        AgentConfig agent = config.getConfigMapping(AgentConfig.class);
+        List<OwnedDir.Use> paths = new ArrayList<>(List.of(
+                OwnedDir.Use.of("binhost.agent.state-dir", agent.stateDir(), OwnedDir.Kind.WORK),
+                OwnedDir.Use.of("binhost.agent.log-dir", agent.logDir(), OwnedDir.Kind.WORK)));
+        List<Class<?>> mappings = new ArrayList<>();
         for (Mappings feature : ServiceLoader.load(Mappings.class, ConfigCheck.class.getClassLoader())) {
             for (Class<? extends Checked> mapping : feature.mappings()) {
-                problems.addAll(config.getConfigMapping(mapping).problems());
+                mappings.add(mapping);
+                Checked checked = config.getConfigMapping(mapping);
+                problems.addAll(checked.problems());
+                paths.addAll(checked.paths(agent));
             }
         }
+        problems.addAll(OwnedDir.problems(paths));
+        problems.addAll(KnownKeys.problems(config, mappings));
         return problems;
     }
 }

@@ -47,6 +47,11 @@ public final class ControlClient {
         if (!Files.exists(socket)) {
             throw new Unreachable("the agent is not running (no control socket at " + socket + ")", false);
         }
+        // A socket in a directory another user can write may have been replaced by theirs: do not ask it.
+        var unsafe = ControlServer.socketProblem(socket, ControlServer.euid());
+        if (unsafe.isPresent()) {
+            throw new Unreachable("refusing to use the control socket: " + unsafe.get(), false);
+        }
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-client-timeout"));
         // A wedged agent must not wedge the CLI (or an init script's trigger): close the channel at the deadline.
@@ -79,7 +84,8 @@ public final class ControlClient {
             if (answer.size() == 0) {
                 throw new IOException("the agent closed the control socket without answering");
             }
-            return json.readValue(answer.toByteArray(), ControlProtocol.Response.class);
+            // Whatever the server sends reaches a root terminal: escape control characters before anyone prints it.
+            return json.readValue(answer.toByteArray(), ControlProtocol.Response.class).printable();
         } catch (java.nio.channels.AsynchronousCloseException e) {
             throw new IOException("the agent did not answer within " + timeout.toSeconds() + " s", e);
         } finally {

@@ -1,6 +1,8 @@
 package dev.binhost.agent.control;
 
+import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Checked;
+import dev.binhost.agent.config.OwnedDir;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -36,6 +38,17 @@ public interface ControlConfig extends Checked {
             problems.add("binhost.control.socket-mode: must be octal permissions such as 0600, was '"
                     + socketMode() + "'");
         }
+        if (enabled() && socket().isAbsolute()) {
+            ControlServer.socketProblem(socket(), ControlServer.euid())
+                    .ifPresent(why -> problems.add("binhost.control.socket: " + why));
+        }
         return problems;
+    }
+
+    @Override
+    default List<OwnedDir.Use> paths(AgentConfig agent) {
+        Path dir = socket().toAbsolutePath().getParent();
+        return enabled() && dir != null ? List.of(OwnedDir.Use.of("binhost.control.socket", dir, OwnedDir.Kind.WORK))
+                : List.of();
     }
 }

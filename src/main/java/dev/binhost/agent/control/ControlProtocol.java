@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -47,5 +50,54 @@ public final class ControlProtocol {
         static Response failed(String action, String error, String message) {
             return new Response(false, action, error, null, message, null);
         }
+
+        /** The same answer with every string made {@link #printable}: what the CLI shows a terminal. */
+        @SuppressWarnings("unchecked")
+        public Response printable() {
+            return new Response(ok, ControlProtocol.printable(action), ControlProtocol.printable(error),
+                    ControlProtocol.printable(result), ControlProtocol.printable(message),
+                    (Map<String, Object>) printableValue(status));
+        }
+    }
+
+    /**
+     * Escapes what a terminal would obey or hide (C0 and C1 controls, DEL, line and bidi overrides) as
+     * backslash-x and backslash-u hex codes, so an answer cannot move the cursor, recolour, or forge extra lines.
+     */
+    public static String printable(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                sb.append(String.format("\\x%02x", (int) c));
+            } else if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e)
+                    || (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** {@link #printable} over a parsed JSON value: strings, keys, lists and maps; numbers and booleans stay. */
+    public static Object printableValue(Object value) {
+        if (value instanceof String s) {
+            return printable(s);
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(printable(String.valueOf(k)), printableValue(v)));
+            return out;
+        }
+        if (value instanceof List<?> list) {
+            List<Object> out = new ArrayList<>(list.size());
+            list.forEach(v -> out.add(printableValue(v)));
+            return out;
+        }
+        return value;
     }
 }

@@ -19,6 +19,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -27,12 +28,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Listens on a Unix domain socket and answers one request per connection. Who may do what is decided from
@@ -41,6 +46,10 @@ import java.util.concurrent.TimeUnit;
 public final class ControlServer implements AutoCloseable {
     /** A client that sends nothing for this long is dropped, so a stuck client cannot hold a thread. */
     static final Duration READ_DEADLINE = Duration.ofSeconds(5);
+    /** Unprivileged peers only read status: a short deadline frees their threads soon. */
+    static final Duration UNPRIVILEGED_READ_DEADLINE = Duration.ofSeconds(1);
+    /** Open connections one unprivileged uid may hold; more are closed at once, so a flood cannot queue. */
+    static final int PER_UID_LIMIT = 2;
 
     /** Answers a request from a peer whose uid the kernel vouched for. */
     public interface Handler {
@@ -51,12 +60,19 @@ public final class ControlServer implements AutoCloseable {
     public record Peer(String user, boolean privileged) {
     }
 
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
     private final Path socket;
     private final Handler handler;
     private final Set<UserPrincipal> privileged;
     private final ObjectMapper json = ControlProtocol.mapper();
     private final ServerSocketChannel server;
     private final ExecutorService workers;
+    /** Root's (and the agent user's) requests have their own threads, never queued behind other users'. */
+    private final ExecutorService privilegedWorkers;
+    private final Map<String, Integer> openPerUid = new HashMap<>();
+    private final AtomicLong limited = new AtomicLong();
     private final ScheduledExecutorService watchdog;
     private final Thread acceptor;
     private final Object socketKey;
@@ -69,6 +85,7 @@ public final class ControlServer implements AutoCloseable {
         this.privileged = privileged;
         this.server = server;
         this.workers = Executors.newFixedThreadPool(4, DaemonThreads.named("control-conn"));
+        this.privilegedWorkers = Executors.newCachedThreadPool(DaemonThreads.named("control-root"));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("control-deadline"));
         this.acceptor = DaemonThreads.named("control-accept").newThread(this::acceptLoop);
         this.acceptor.start();
@@ -82,10 +99,15 @@ public final class ControlServer implements AutoCloseable {
      */
     public static ControlServer start(Path socket, int mode, int agentUid, Handler handler) throws IOException {
         Path dir = socket.toAbsolutePath().getParent();
-        if (!Files.isDirectory(dir)) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         }
+        Optional<String> unsafe = socketProblem(socket, agentUid);
+        if (unsafe.isPresent()) {
+            throw new IOException(unsafe.get());
+        }
         refuseIfAnotherAgentListens(socket);
+        // Only a socket is ever unlinked here (socketProblem refused anything else).
         Files.deleteIfExists(socket);
         Path staging = Files.createTempDirectory(dir, ".control-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -127,6 +149,59 @@ public final class ControlServer implements AutoCloseable {
         return socket;
     }
 
+    /**
+     * Why the socket's place is unsafe, for the server before it binds and the CLI before it connects: the
+     * directory must be a real directory owned by root or {@code uid} and writable by nobody else (else another
+     * user could swap the socket and forge answers), and the path must hold a socket or nothing.
+     */
+    public static Optional<String> socketProblem(Path socket, int uid) {
+        Path dir = socket.toAbsolutePath().getParent();
+        try {
+            if (Files.isSymbolicLink(dir)) {
+                return Optional.of("the socket's directory " + dir + " is a symlink; give the real directory");
+            }
+            if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    return Optional.of(dir + " is not a directory");
+                }
+                int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                if (owner != 0 && owner != uid) {
+                    return Optional.of("the socket's directory " + dir + " is owned by uid " + owner
+                            + ", not root; another user could replace the socket");
+                }
+                if ((mode & 022) != 0) {
+                    return Optional.of("the socket's directory " + dir + " has mode "
+                            + String.format("%04o", mode & 07777) + ", writable by group or others; use 0755");
+                }
+            }
+            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                if ((mode & S_IFMT) != S_IFSOCK) {
+                    return Optional.of(socket + " exists and is not a socket; the agent replaces only its own"
+                            + " socket, remove it or choose another path");
+                }
+            }
+        } catch (IOException | UnsupportedOperationException | ClassCastException e) {
+            return Optional.of("cannot inspect " + socket + ": " + e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    /** This process's effective uid, from the owner of /proc/self; -1 when unknown. */
+    public static int euid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
+        }
+    }
+
+    /** Connections closed at once because their uid already held {@link #PER_UID_LIMIT}. */
+    public long limitedConnections() {
+        return limited.get();
+    }
+
     private void acceptLoop() {
         while (server.isOpen()) {
             SocketChannel conn;
@@ -139,7 +214,7 @@ public final class ControlServer implements AutoCloseable {
                 continue;
             }
             try {
-                workers.execute(() -> serve(conn));
+                dispatch(conn);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 closeQuietly(conn);
                 return;
@@ -147,11 +222,56 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel conn) {
-        ScheduledFuture<?> deadline = watchdog.schedule(() -> closeQuietly(conn), READ_DEADLINE.toMillis(),
+    /**
+     * Privileged peers get their own thread at once; other users share a small pool, at most
+     * {@link #PER_UID_LIMIT} connections per uid, so idle connections from users cannot delay root's trigger.
+     */
+    private void dispatch(SocketChannel conn) {
+        UnixDomainPrincipal who;
+        try {
+            who = conn.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        } catch (IOException e) {
+            closeQuietly(conn);
+            return;
+        }
+        Peer peer = new Peer(who.user().getName(), privileged.contains(who.user()));
+        if (peer.privileged()) {
+            privilegedWorkers.execute(() -> serve(conn, peer, READ_DEADLINE));
+            return;
+        }
+        String uid = peer.user();
+        synchronized (openPerUid) {
+            if (openPerUid.getOrDefault(uid, 0) >= PER_UID_LIMIT) {
+                limited.incrementAndGet();
+                closeQuietly(conn);
+                return;
+            }
+            openPerUid.merge(uid, 1, Integer::sum);
+        }
+        try {
+            workers.execute(() -> {
+                try {
+                    serve(conn, peer, UNPRIVILEGED_READ_DEADLINE);
+                } finally {
+                    release(uid);
+                }
+            });
+        } catch (RuntimeException e) {
+            release(uid);
+            throw e;
+        }
+    }
+
+    private void release(String uid) {
+        synchronized (openPerUid) {
+            openPerUid.computeIfPresent(uid, (k, n) -> n <= 1 ? null : n - 1);
+        }
+    }
+
+    private void serve(SocketChannel conn, Peer peer, Duration readDeadline) {
+        ScheduledFuture<?> deadline = watchdog.schedule(() -> closeQuietly(conn), readDeadline.toMillis(),
                 TimeUnit.MILLISECONDS);
         try (conn) {
-            Peer peer = peerOf(conn);
             ControlProtocol.Response response;
             String line = readLine(conn);
             // The deadline bounds what the client controls (sending its request, taking the answer), not the
@@ -163,7 +283,7 @@ public final class ControlServer implements AutoCloseable {
             } else {
                 response = answer(line, peer);
             }
-            deadline = watchdog.schedule(() -> closeQuietly(conn), READ_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            deadline = watchdog.schedule(() -> closeQuietly(conn), readDeadline.toMillis(), TimeUnit.MILLISECONDS);
             conn.write(ByteBuffer.wrap((json.writeValueAsString(response) + "\n").getBytes(StandardCharsets.UTF_8)));
             // Closing with unread input would reset the connection before the client reads the answer (an
             // oversized request): finish our side, then swallow a bounded rest, still under the deadline.
@@ -199,11 +319,6 @@ public final class ControlServer implements AutoCloseable {
             return ControlProtocol.Response.failed(request.action(), "unavailable",
                     request.action() + " failed in the agent: " + e);
         }
-    }
-
-    private Peer peerOf(SocketChannel conn) throws IOException {
-        UnixDomainPrincipal who = conn.getOption(ExtendedSocketOptions.SO_PEERCRED);
-        return new Peer(who.user().getName(), privileged.contains(who.user()));
     }
 
     /** Reads up to the first newline (or end of stream); null when the request is empty or too long. */
@@ -259,6 +374,7 @@ public final class ControlServer implements AutoCloseable {
             Log.debugf("closing control socket: %s", e.getMessage());
         }
         workers.shutdownNow();
+        privilegedWorkers.shutdownNow();
         watchdog.shutdownNow();
         try {
             if (Files.exists(socket) && java.util.Objects.equals(socketKey,

@@ -94,7 +94,8 @@ public interface MasterConfig extends Checked {
         httpBinhost().ifPresent(uri -> {
             if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
                     || uri.getHost() == null) {
-                p.add("binhost.master.http-binhost: must be an http:// or https:// URL with a host, was " + uri);
+                p.add("binhost.master.http-binhost: must be an http:// or https:// URL with a host, was "
+                        + HttpProbe.redacted(uri));
             }
         });
         Checks.positive(p, "binhost.master.probe-interval", probeInterval());

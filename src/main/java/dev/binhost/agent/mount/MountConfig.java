@@ -1,7 +1,9 @@
 package dev.binhost.agent.mount;
 
+import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Checked;
 import dev.binhost.agent.config.Checks;
+import dev.binhost.agent.config.OwnedDir;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -87,6 +89,12 @@ public interface MountConfig extends Checked {
         default boolean readOnly() {
             return fstab() ? false : List.of(effectiveOptions().split(",")).contains("ro");
         }
+    }
+
+    @Override
+    default List<OwnedDir.Use> paths(AgentConfig agent) {
+        return mounts().entrySet().stream().map(e -> OwnedDir.Use.of("binhost.mount.mounts." + e.getKey()
+                + ".target", e.getValue().target(), OwnedDir.Kind.LIVE)).toList();
     }
 
     @Override

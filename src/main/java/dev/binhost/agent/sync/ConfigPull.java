@@ -1,5 +1,6 @@
 package dev.binhost.agent.sync;
 
+import dev.binhost.agent.config.OwnedDir;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
@@ -20,6 +21,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * One config pull, start to end: a single rsync call mirrors the master's managed files into the staging dir,
@@ -31,6 +34,9 @@ import java.util.Optional;
 public final class ConfigPull {
     private static final String BACKUP_TREE = "tree";
     private static final String BACKUP_STAMP = "taken-at";
+    private static final String STAGED_TREE = "tree";
+    /** A backup an agent without ownership markers left: only its tree and stamp. */
+    static final Predicate<Set<String>> LEGACY_BACKUP = names -> Set.of(BACKUP_TREE, BACKUP_STAMP).containsAll(names);
 
     /** Where the master's rsync daemon serves its /etc/portage. */
     public record Source(String host, int port, String module) {
@@ -44,6 +50,7 @@ public final class ConfigPull {
     private final SyncConfig config;
     private final Source source;
     private final Path live;
+    private final Path stagingRoot;
     private final Path staging;
     private final Path backup;
     private final Path lastSuccessFile;
@@ -58,7 +65,9 @@ public final class ConfigPull {
         this.config = config;
         this.source = source;
         this.live = config.portageDir().toAbsolutePath().normalize();
-        this.staging = config.stagingDir().orElseGet(() -> defaultStaging(live)).toAbsolutePath().normalize();
+        this.stagingRoot = config.stagingDir().orElseGet(() -> defaultStaging(live)).toAbsolutePath().normalize();
+        // rsync mirrors into a subdirectory: its --delete then cannot reach the ownership marker.
+        this.staging = stagingRoot.resolve(STAGED_TREE);
         this.backup = config.backupDir().orElseGet(() -> stateDir.resolve("config-backup")).toAbsolutePath()
                 .normalize();
         this.lastSuccessFile = stateDir.resolve("config-pull.last-success").toAbsolutePath().normalize();
@@ -129,8 +138,11 @@ public final class ConfigPull {
                             + Names.escape(String.valueOf(e)));
         }
         try {
+            // An older agent's default staging dir (no marker) is taken over; a configured one must be ours.
+            OwnedDir.claim(stagingRoot, "config pull staging",
+                    config.stagingDir().isEmpty() ? names -> true : OwnedDir.NOTHING_ELSE);
+            Files.setPosixFilePermissions(stagingRoot, PosixFilePermissions.fromString("rwx------"));
             Files.createDirectories(staging);
-            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot prepare staging dir " + staging + ": " + e.getMessage());
@@ -330,6 +342,8 @@ public final class ConfigPull {
     /** Removes what a size refusal staged, so a huge tree does not sit on disk until the next pull. */
     private void dropStaging() {
         try {
+            // Only rsync's tree inside the claimed staging root: the root keeps its ownership marker.
+            OwnedDir.claim(stagingRoot, "config pull staging");
             deleteTree(staging);
         } catch (IOException e) {
             Log.warnf("Cannot remove the refused staging tree %s: %s", staging, e);
@@ -390,7 +404,11 @@ public final class ConfigPull {
     /** Copies the live managed set into a fresh directory beside the backup; {@link #rotateBackup} swaps it in. */
     private Path takeBackup(Tree current) throws IOException {
         Path next = backup.resolveSibling(backup.getFileName() + ".new");
-        deleteTree(next);
+        // Before the first rename: a backup dir that is not ours must stop the pull with the live tree intact.
+        OwnedDir.claim(backup, "config backup", LEGACY_BACKUP);
+        OwnedDir.claim(next, "config backup", LEGACY_BACKUP);
+        OwnedDir.deleteTree(next);
+        OwnedDir.claim(next, "config backup");
         Path tree = next.resolve(BACKUP_TREE);
         Files.createDirectories(tree);
         for (String dir : current.dirs()) {
@@ -407,14 +425,19 @@ public final class ConfigPull {
 
     private void rotateBackup(Path next) throws IOException {
         Path old = backup.resolveSibling(backup.getFileName() + ".old");
-        deleteTree(old);
+        OwnedDir.claim(old, "config backup", LEGACY_BACKUP);
+        OwnedDir.deleteTree(old);
         if (Files.exists(backup, LinkOption.NOFOLLOW_LINKS)) {
             Files.move(backup, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(next, backup, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
+        OwnedDir.deleteTree(old);
     }
 
+    /**
+     * Deletes a tree without looking for a marker: tests' clean-up, and the staged tree inside the staging root
+     * once that root is claimed. Everything else the agent deletes goes through {@link OwnedDir#deleteTree}.
+     */
     static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;

@@ -1,7 +1,9 @@
 package dev.binhost.agent.sync;
 
+import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Checked;
 import dev.binhost.agent.config.Checks;
+import dev.binhost.agent.config.OwnedDir;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -10,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /** How the master's 01* portage configuration is pulled, checked and applied to this slave. */
 @ConfigMapping(prefix = "binhost.sync")
@@ -98,6 +102,18 @@ public interface SyncConfig extends Checked {
     /** {@link #maxTotalSize()} in bytes. */
     default long maxTotalBytes() {
         return Sizes.parse(maxTotalSize());
+    }
+
+    @Override
+    default List<OwnedDir.Use> paths(AgentConfig agent) {
+        Path live = portageDir().toAbsolutePath().normalize();
+        // The default staging dir's name is the agent's; one left by an older agent (no marker) is taken over.
+        Predicate<Set<String>> staging = stagingDir().isEmpty() ? names -> true : OwnedDir.NOTHING_ELSE;
+        return List.of(OwnedDir.Use.of("binhost.sync.portage-dir", live, OwnedDir.Kind.LIVE),
+                new OwnedDir.Use("binhost.sync.staging-dir", stagingDir().orElseGet(() ->
+                        ConfigPull.defaultStaging(live)), OwnedDir.Kind.OWNED, staging),
+                new OwnedDir.Use("binhost.sync.backup-dir", backupDir().orElseGet(() ->
+                        agent.stateDir().resolve("config-backup")), OwnedDir.Kind.OWNED, ConfigPull.LEGACY_BACKUP));
     }
 
     @Override

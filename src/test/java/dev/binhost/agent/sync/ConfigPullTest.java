@@ -213,7 +213,7 @@ class ConfigPullTest {
 
         assertEquals(PullResult.Outcome.REFUSED, refused.outcome(), refused.message());
         // rsync staged the new bytes by renaming its own temp file; the live inode was never written.
-        assertEquals("USE=\"sse sse2 avx\"\n", Files.readString(config.stagingDir.resolve("make.conf/01master")));
+        assertEquals("USE=\"sse sse2 avx\"\n", Files.readString(config.stagingDir.resolve("tree/make.conf/01master")));
         assertEquals("USE=\"sse\"\n", Files.readString(live));
         assertFalse(Files.exists(config.portageDir.resolve("package.use/01more")));
     }
@@ -363,7 +363,7 @@ class ConfigPullTest {
 
     /** Waits until rsync has written part of the big file into its temp file in staging. */
     private void awaitPartialFile() throws Exception {
-        Path dir = config.stagingDir.resolve("package.use");
+        Path dir = config.stagingDir.resolve("tree/package.use");
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < until) {
             if (Files.isDirectory(dir)) {

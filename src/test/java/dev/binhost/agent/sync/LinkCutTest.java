@@ -104,7 +104,7 @@ class LinkCutTest {
                 throw new IllegalStateException(e);
             }
         });
-        awaitPartial(config.stagingDir.resolve("package.use"));
+        awaitPartial(config.stagingDir.resolve("tree/package.use"));
         assertEquals(0, ns(master, "ip", "link", "set", "vm" + pidTag(), "down"));
 
         PullResult cut = running.get(60, TimeUnit.SECONDS);

@@ -23,9 +23,15 @@ public final class KnownKeys {
     /** Keys only the CLI reads (binhost-agent check), not the daemon's mappings. */
     private static final List<String> CLI_KEYS = List.of("binhost.check.portage-dir", "binhost.check.cpuinfo",
             "binhost.check.mountinfo", "binhost.check.tools");
-    /** Variables the launcher and the tests read; they are not configuration keys. */
-    private static final Set<String> NOT_KEYS = Set.of("BINHOST_AGENT_CONFIG", "BINHOST_AGENT_JAVA",
-            "BINHOST_AGENT_JAVA_OPTS");
+    /**
+     * Variables the launcher, the OpenRC service (conf.d, which exports some of them) and the systemd unit read;
+     * they are not configuration keys, and an agent started by them must not refuse them.
+     */
+    static final Set<String> NOT_KEYS = Set.of("BINHOST_AGENT_CONFIG", "BINHOST_AGENT_JAVA",
+            "BINHOST_AGENT_JAVA_OPTS", "BINHOST_AGENT_HOME", "BINHOST_AGENT_LOG", "BINHOST_AGENT_HEALTH_URL",
+            "BINHOST_AGENT_HEALTHCHECK_DELAY", "BINHOST_AGENT_HEALTHCHECK_TIMER", "BINHOST_AGENT_RESPAWN_DELAY",
+            "BINHOST_AGENT_RESPAWN_MAX", "BINHOST_AGENT_RESPAWN_PERIOD", "BINHOST_AGENT_STOP_RETRY",
+            "BINHOST_AGENT_COMMAND");
 
     private KnownKeys() {
     }

@@ -68,6 +68,24 @@ class KnownKeysTest {
     }
 
     @Test
+    void everyVariableTheServiceFilesAndLauncherUse_isAccepted() throws Exception {
+        // An agent started by OpenRC gets BINHOST_AGENT_HOME exported from conf.d: refusing it stops every start.
+        Map<String, String> env = new HashMap<>();
+        java.util.regex.Pattern var = java.util.regex.Pattern.compile("BINHOST_AGENT_[A-Z_]+");
+        for (String file : List.of("deploy/openrc/binhost-agent", "deploy/openrc/binhost-agent.confd",
+                "deploy/bin/binhost-agent", "deploy/systemd/binhost-agent.service")) {
+            var m = var.matcher(Files.readString(Path.of(file)));
+            while (m.find()) {
+                String name = m.group().replaceAll("_+$", "");
+                env.put(name, name.endsWith("_DIR") ? "/var/lib/binhost-agent" : "60");
+            }
+        }
+        assertTrue(env.containsKey("BINHOST_AGENT_HOME"), env.toString());
+        List<String> problems = ConfigCheck.problems(AgentConfigs.of(base, new EnvConfigSource(env, 300)));
+        assertEquals(List.of(), problems, "variables " + env.keySet());
+    }
+
+    @Test
     void everyKeyOfTheReferenceFile_isKnown_andCorrectValuesPass() throws Exception {
         // The reference file lists every key commented out; uncommented, none may be called unknown.
         StringBuilder keys = new StringBuilder();

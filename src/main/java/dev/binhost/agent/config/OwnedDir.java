@@ -141,6 +141,32 @@ public final class OwnedDir {
                 || !Files.isRegularFile(dir.resolve(MARKER), LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException("refused to delete " + dir + ": not the agent's (no " + MARKER + ")");
         }
+        walkAndDelete(dir);
+    }
+
+    /**
+     * Deletes {@code sub} (a directory below {@code owned}, such as rsync's tree in the staging dir) when
+     * {@code owned} carries the marker; {@code owned} and its marker stay.
+     */
+    public static void deleteInside(Path owned, Path sub) throws IOException {
+        Path o = owned.toAbsolutePath().normalize();
+        Path s = sub.toAbsolutePath().normalize();
+        if (!s.startsWith(o) || s.equals(o)) {
+            throw new IOException("refused to delete " + sub + ": not below " + owned);
+        }
+        if (!Files.isRegularFile(o.resolve(MARKER), LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("refused to delete " + sub + ": " + owned + " is not the agent's (no " + MARKER + ")");
+        }
+        if (Files.exists(s, LinkOption.NOFOLLOW_LINKS)) {
+            walkAndDelete(s);
+        }
+    }
+
+    /** Deletes a tree without looking for a marker: only for tests' own temp trees and the two methods above. */
+    public static void walkAndDelete(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {

@@ -7,13 +7,10 @@ import dev.binhost.agent.process.ProcessRunner;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
@@ -342,9 +339,8 @@ public final class ConfigPull {
     /** Removes what a size refusal staged, so a huge tree does not sit on disk until the next pull. */
     private void dropStaging() {
         try {
-            // Only rsync's tree inside the claimed staging root: the root keeps its ownership marker.
-            OwnedDir.claim(stagingRoot, "config pull staging");
-            deleteTree(staging);
+            // Only rsync's tree inside the staging root: the root keeps its ownership marker.
+            OwnedDir.deleteInside(stagingRoot, staging);
         } catch (IOException e) {
             Log.warnf("Cannot remove the refused staging tree %s: %s", staging, e);
         }
@@ -434,27 +430,9 @@ public final class ConfigPull {
         OwnedDir.deleteTree(old);
     }
 
-    /**
-     * Deletes a tree without looking for a marker: tests' clean-up, and the staged tree inside the staging root
-     * once that root is claimed. Everything else the agent deletes goes through {@link OwnedDir#deleteTree}.
-     */
+    /** Tests' clean-up of their own temp trees; the agent deletes only through {@link OwnedDir}. */
     static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        OwnedDir.walkAndDelete(root);
     }
 
     /**

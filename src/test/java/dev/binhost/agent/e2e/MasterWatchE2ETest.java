@@ -169,7 +169,10 @@ class MasterWatchE2ETest extends E2eTest {
                 + " KiB from round 8000 to 16000: " + Arrays.toString(heap));
         long growth = rss[2] - rss[1];
         E2e.figure("agent RSS growth, rounds 8000-16000 (KiB)", growth);
-        assertTrue(growth < 1024, "RSS grew by " + growth + " KiB from round 8000 to 16000: "
+        // The live heap above is the leak detector; RSS also holds the JIT's code cache and metaspace, which on a
+        // loaded machine still grow past round 8000 (seen: +1.5 MiB in a fresh-clone CI run, 0 in others). A leak
+        // of 1 KiB per round would add 8 MiB, so half of that is a leak, not warm-up.
+        assertTrue(growth < 4096, "RSS grew by " + growth + " KiB from round 8000 to 16000: "
                 + Arrays.toString(rss));
         assertEquals(200, agent.get("/q/health/ready").status());
     }

@@ -12,6 +12,7 @@ import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.Verdict;
+import dev.binhost.agent.state.DurableFile;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -21,7 +22,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -354,10 +354,7 @@ public class UpdateRunner {
     }
 
     private void writeMarker(Run run, String phase, Long pid) throws IOException {
-        Files.createDirectories(stateDir);
-        Path tmp = markerFile().resolveSibling("current-run.json.tmp");
-        JSON.writeValue(tmp.toFile(), new Marker(run.record(null, null, null), phase, pid));
-        Files.move(tmp, markerFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFile.replace(markerFile(), JSON.writeValueAsBytes(new Marker(run.record(null, null, null), phase, pid)));
     }
 
     /** The bookkeeping of one run. */

@@ -3,6 +3,7 @@ package dev.binhost.agent.history;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.binhost.agent.state.DurableFile;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
@@ -10,10 +11,8 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -149,23 +148,11 @@ public class RunHistory {
     private void trim() throws IOException {
         List<RunRecord> all = read();
         List<RunRecord> kept = all.subList(Math.max(0, all.size() - keep), all.size());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            for (RunRecord r : kept) {
-                ByteBuffer buf = ByteBuffer.wrap((json(r) + "\n").getBytes(StandardCharsets.UTF_8));
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-            }
-            ch.force(true);
+        StringBuilder text = new StringBuilder();
+        for (RunRecord r : kept) {
+            text.append(json(r)).append('\n');
         }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("state dir " + file.getParent() + " cannot rename atomically", e);
-        }
-        fsyncDir(file.toAbsolutePath().getParent());
+        DurableFile.replace(file, text.toString().getBytes(StandardCharsets.UTF_8));
         lines = kept.size();
     }
 
@@ -185,13 +172,5 @@ public class RunHistory {
             pos = from;
         }
         return 0;
-    }
-
-    static void fsyncDir(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
-            Log.debugf("cannot fsync directory %s: %s", dir, e.getMessage());
-        }
     }
 }

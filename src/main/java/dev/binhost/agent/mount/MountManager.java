@@ -7,6 +7,7 @@ import dev.binhost.agent.mount.MountStatus.Phase;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
+import dev.binhost.agent.state.DurableFile;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -18,7 +19,6 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -448,12 +448,9 @@ public class MountManager {
         Properties p = new Properties();
         owned.forEach((name, o) -> p.setProperty(name, o.mountId() + " " + o.device()));
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            try (var out = Files.newBufferedWriter(tmp)) {
-                p.store(out, "mounts made by binhost-agent: name = mount id and device");
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            java.io.StringWriter text = new java.io.StringWriter();
+            p.store(text, "mounts made by binhost-agent: name = mount id and device");
+            DurableFile.replace(file, text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             Log.warnf("Cannot record the agent's mounts in %s: %s; after a restart they count as not the agent's",
                     file, e.getMessage());

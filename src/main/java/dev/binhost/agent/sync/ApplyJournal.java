@@ -1,14 +1,12 @@
 package dev.binhost.agent.sync;
 
+import dev.binhost.agent.state.DurableFile;
+
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -52,21 +50,9 @@ final class ApplyJournal {
         plan.remove().forEach(f -> text.append("remove ").append(f).append('\n'));
         plan.removeDirs().forEach(d -> text.append("rmdir ").append(d).append('\n'));
         text.append(END).append('\n');
-        Path temp = file.resolveSibling(file.getFileName() + ".new");
         try {
-            Files.createDirectories(file.getParent());
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-                while (bytes.hasRemaining()) {
-                    ch.write(bytes);
-                }
-                ch.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            fsyncDir(file.getParent());
+            DurableFile.replace(file, text.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temp);
             Files.deleteIfExists(file);
             throw e;
         }
@@ -75,7 +61,7 @@ final class ApplyJournal {
     /** The apply is complete (backup rotated): the journal goes. */
     void end() throws IOException {
         Files.deleteIfExists(file);
-        fsyncDir(file.getParent());
+        DurableFile.fsyncDir(file.getParent());
     }
 
     /** The journal of an interrupted apply, or empty when there is none. */
@@ -109,11 +95,5 @@ final class ApplyJournal {
         }
         return Optional.of(new Entry(Path.of(lines.get(1).substring(5)), Path.of(lines.get(2).substring(7)),
                 install, remove, removeDirs));
-    }
-
-    static void fsyncDir(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
     }
 }

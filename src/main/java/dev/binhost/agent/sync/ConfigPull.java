@@ -1,12 +1,14 @@
 package dev.binhost.agent.sync;
 
 import dev.binhost.agent.config.OwnedDir;
+import dev.binhost.agent.state.DurableFile;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -381,12 +383,9 @@ public final class ConfigPull {
         Files.deleteIfExists(holdFile);
     }
 
-    /** Written beside and renamed over the old record, so a crash leaves the old time or the new one. */
+    /** A crash leaves the old time or the new one ({@link DurableFile}). */
     private static void writeStamp(Path file, Instant at) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".new");
-        Files.createDirectories(file.getParent());
-        Files.writeString(temp, at + "\n");
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFile.replace(file, (at + "\n").getBytes(StandardCharsets.US_ASCII));
     }
 
     private static Optional<Instant> readStamp(Path file) {

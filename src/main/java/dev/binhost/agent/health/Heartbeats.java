@@ -9,47 +9,62 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The agent's loops say they are alive here; liveness reads it. A loop is wedged when it has not beaten for
- * longer than the silence it declared. Nothing here touches the network or a mount.
+ * The agent's loops say here by when they will next have done something; liveness reads it. A loop is wedged
+ * when that time has passed: it missed its own due time by more than its bound. A loop waiting for an event
+ * only is idle and cannot be wedged. Nothing here touches the network or a mount.
  */
 @ApplicationScoped
 public class Heartbeats {
     private final Clock clock;
-    private final Map<String, Beat> beats = new ConcurrentHashMap<>();
+    private final Map<String, Optional<Instant>> expected = new ConcurrentHashMap<>();
 
     @Inject
     public Heartbeats(Clock clock) {
         this.clock = clock;
     }
 
-    /** Records that {@code loop} is alive and may next be silent for at most {@code maxSilence}. */
-    public void beat(String loop, Duration maxSilence) {
-        beats.put(loop, new Beat(clock.instant(), maxSilence));
+    /** {@code loop} will next report by {@code by}; past it the loop is wedged. */
+    public void expect(String loop, Instant by) {
+        expected.put(loop, Optional.of(by));
     }
 
-    /** Loops that have been silent for too long, each with how long. */
+    /** {@code loop} is alive now and may be silent for at most {@code maxSilence}. */
+    public void beat(String loop, Duration maxSilence) {
+        expect(loop, clock.instant().plus(maxSilence));
+    }
+
+    /** {@code loop} waits for an event only: nothing is due, so it cannot be late. */
+    public void idle(String loop) {
+        expected.put(loop, Optional.empty());
+    }
+
+    /** {@code loop} has stopped. */
+    public void forget(String loop) {
+        expected.remove(loop);
+    }
+
+    /** Loops past their due time, each with by how much. */
     public List<String> wedged() {
         Instant now = clock.instant();
         List<String> wedged = new ArrayList<>();
-        beats.forEach((loop, beat) -> {
-            Duration silent = Duration.between(beat.at(), now);
-            if (silent.compareTo(beat.maxSilence()) > 0) {
-                wedged.add(loop + " silent for " + silent.toSeconds() + " s (allowed " + beat.maxSilence().toSeconds()
-                        + " s)");
+        new TreeMap<>(expected).forEach((loop, by) -> by.ifPresent(t -> {
+            if (now.isAfter(t)) {
+                wedged.add(loop + " overdue by " + Math.max(1, Duration.between(t, now).toSeconds())
+                        + " s (due by " + t + ")");
             }
-        });
+        }));
         return wedged;
     }
 
-    public Map<String, Instant> last() {
-        Map<String, Instant> out = new java.util.TreeMap<>();
-        beats.forEach((loop, beat) -> out.put(loop, beat.at()));
+    /** Each loop's time by which it must next report, or "idle" for loops waiting for an event. */
+    public Map<String, String> dueBy() {
+        Map<String, String> out = new TreeMap<>();
+        expected.forEach((loop, by) -> out.put(loop, by.map(Instant::toString).orElse("idle")));
         return out;
-    }
-
-    private record Beat(Instant at, Duration maxSilence) {
     }
 }

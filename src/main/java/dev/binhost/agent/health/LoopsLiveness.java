@@ -9,7 +9,7 @@ import org.eclipse.microprofile.health.Liveness;
 
 import java.util.List;
 
-/** Live = every loop of the agent has beaten recently. Reads memory only: no network, no mount. */
+/** Live = no loop of the agent has missed its own due time. Reads memory only: no network, no mount. */
 @Liveness
 @ApplicationScoped
 public class LoopsLiveness implements HealthCheck {
@@ -20,7 +20,7 @@ public class LoopsLiveness implements HealthCheck {
     public HealthCheckResponse call() {
         List<String> wedged = heartbeats.wedged();
         HealthCheckResponseBuilder b = HealthCheckResponse.named("agent-loops").status(wedged.isEmpty());
-        heartbeats.last().forEach((loop, at) -> b.withData(loop, at.toString()));
+        heartbeats.dueBy().forEach(b::withData);
         if (!wedged.isEmpty()) {
             b.withData("reason", "wedged: " + String.join("; ", wedged));
         }

@@ -1,21 +1,25 @@
 #!/bin/bash
 # Start-up, memory and idle cost of the agent, for the launcher's configurations, in one run.
-#   bench/startup.sh [runs]            (IDLE_SECONDS=600 for the issue's 10 idle minutes; default 120)
-# Builds two packages with JDK 25 (plain, and with the AOT cache written by a training run at build time) with
-# the Maven wrapper (online, as on a fresh machine), then starts the agent against a closed loopback "master"
-# (the master is DOWN, the default 30 s probe interval) and measures:
-#   live   - exec to the first 200 from /q/health/live, answered by the agent's own process (median of runs)
+#   bench/startup.sh [runs]              (IDLE_SECONDS=600 for the issue's 10 idle minutes; default 120)
+#   BEFORE=<git rev> bench/startup.sh    the same figures for that revision too, side by side, in the same run
+# Builds each revision twice with JDK 25 and the Maven wrapper (online, as on a fresh machine): plain, and with
+# the AOT cache written by a training run at build time. Then, against a closed loopback "master" (the master
+# is DOWN, the default 30 s probe interval), it measures:
+#   live   - exec to the first 200 from /q/health/live, answered by the agent's own process (median of runs;
+#            the runs of all variants are interleaved, so machine noise falls on all of them alike)
 #   rss    - resident memory when live first answers (VmRSS, median)
 #   idle   - after live and a settle time, CPU (utime+stime of the whole process) and context switches
-#            (voluntary + involuntary, summed over its threads) over IDLE_SECONDS; one long run per variant
-# Variants: JDK 17 plain (java -jar, no flags), JDK 25 through the launcher (its flags), and the same with the
-# AOT cache. Any run that did not happen as described stops the script with the agent's log and exit 1.
-# Needs JDK 17 (java on PATH), Temurin 25 (JDK25=...), curl and ss; nothing leaves loopback.
+#            (voluntary + involuntary, summed over its threads) over IDLE_SECONDS. All variants idle at the
+#            same time, one agent each, so a 10-minute window costs 10 minutes, not 60.
+#   top    - the threads that woke most during the idle window
+# Variants: JDK 17 plain (java -jar, no flags), JDK 25 through the revision's own launcher (its flags), and the
+# same with the AOT cache. Any run that did not happen as described stops the script with the agent's log and
+# exit 1. Needs JDK 17 (java on PATH), Temurin 25 (JDK25=...), git, curl and ss; nothing leaves loopback.
 set -euo pipefail
 
 runs=${1:-5}
 idle_seconds=${IDLE_SECONDS:-120}
-settle_seconds=${SETTLE_SECONDS:-15}
+settle_seconds=${SETTLE_SECONDS:-20}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 jdk25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 jdk17=${JDK17:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
@@ -29,33 +33,55 @@ fail() {
 }
 [ -x "$jdk25/bin/java" ] || fail "no JDK 25 at $jdk25 (set JDK25)"
 [ -x "$jdk17/bin/java" ] || fail "no JDK 17 at $jdk17 (set JDK17)"
-command -v curl >/dev/null || fail "curl is needed"
-command -v ss >/dev/null || fail "ss (iproute2) is needed"
+for tool in curl ss git python3; do
+	command -v "$tool" >/dev/null || fail "$tool is needed"
+done
 
 # The AOT training run starts the agent, so it needs a configuration that works here.
 cat > "$out/build.properties" <<PROPS
 binhost.master.host=127.0.0.1
 binhost.master.rsync-port=1
 binhost.master.nfs-check=none
-binhost.agent.state-dir=$out/state
-binhost.agent.log-dir=$out/log
-binhost.sync.portage-dir=$out/etc/portage
-binhost.control.socket=$out/build-control.sock
+binhost.agent.state-dir=$out/train/state
+binhost.agent.log-dir=$out/train/log
+binhost.sync.portage-dir=$out/train/etc/portage
+binhost.control.socket=$out/train/control.sock
 quarkus.http.port=0
 PROPS
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-	echo "building plain package with JDK 25 ..." >&2
-	JAVA_HOME="$jdk25" ./mvnw -B -q package -DskipTests >/dev/null
-	rm -rf "$out/plain" && mkdir -p "$out/plain" && cp -R target/quarkus-app "$out/plain/quarkus-app"
-	echo "building AOT package with JDK 25 (training run) ..." >&2
-	BINHOST_AGENT_CONFIG="$out/build.properties" JAVA_HOME="$jdk25" ./mvnw -B -q package -DskipTests \
+# build SRC DEST: the plain and AOT packages of the tree at SRC, with that tree's launcher.
+build() {
+	local src=$1 dest=$2
+	echo "building $dest from $src (plain, then AOT with a training run) ..." >&2
+	rm -rf "$out/train" "$dest" && mkdir -p "$dest"
+	(cd "$src" && JAVA_HOME="$jdk25" ./mvnw -B -q package -DskipTests >"$dest.build.log" 2>&1) \
+		|| { tail -40 "$dest.build.log" >&2; fail "build of $src failed"; }
+	mkdir -p "$dest/plain" "$dest/aot"
+	cp -R "$src/target/quarkus-app" "$dest/plain/quarkus-app"
+	(cd "$src" && BINHOST_AGENT_CONFIG="$out/build.properties" JAVA_HOME="$jdk25" ./mvnw -B -q package -DskipTests \
 		-Dquarkus.package.jar.aot.enabled=true -Dquarkus.package.jar.aot.type=AOT \
-		-Dquarkus.package.jar.aot.phase=BUILD >/dev/null
-	rm -rf "$out/aot" && mkdir -p "$out/aot" && cp -R target/quarkus-app "$out/aot/quarkus-app"
+		-Dquarkus.package.jar.aot.phase=BUILD >>"$dest.build.log" 2>&1) \
+		|| { tail -40 "$dest.build.log" >&2; fail "AOT build of $src failed"; }
+	cp -R "$src/target/quarkus-app" "$dest/aot/quarkus-app"
+	cp "$src/deploy/bin/binhost-agent" "$dest/launcher"
+	[ -f "$dest/plain/quarkus-app/quarkus-run.jar" ] || fail "no plain package in $dest"
+	[ -f "$dest/aot/quarkus-app/app.aot" ] || fail "no app.aot was written in $dest/aot"
+	git -C "$src" rev-parse --short HEAD > "$dest/rev"
+}
+
+revs=(after)
+if [ -z "${SKIP_BUILD:-}" ]; then
+	build "$repo" "$out/after"
+	if [ -n "${BEFORE:-}" ]; then
+		rm -rf "$out/before-src"
+		git -C "$repo" worktree prune
+		git -C "$repo" worktree add -q --detach "$out/before-src" "$BEFORE" || fail "cannot check out $BEFORE"
+		build "$out/before-src" "$out/before"
+		git -C "$repo" worktree remove --force "$out/before-src"
+	fi
 fi
-[ -f "$out/plain/quarkus-app/quarkus-run.jar" ] || fail "no plain package in $out/plain"
-[ -f "$out/aot/quarkus-app/app.aot" ] || fail "no app.aot was written in $out/aot"
+[ -f "$out/after/rev" ] || fail "no build in $out/after (run without SKIP_BUILD)"
+[ -n "${BEFORE:-}" ] && { [ -f "$out/before/rev" ] || fail "no build in $out/before"; revs=(before after); }
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -63,89 +89,112 @@ free_port() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 clk_tck=$(getconf CLK_TCK)
 
-# start_agent KIND HOME -> sets $pid, $port, $start, $log. KIND: plain (java -jar) or launcher.
+# start_agent ID REV KIND -> sets pid[ID], port[ID], start[ID]. KIND: plain17 (java -jar), launcher, launcher-aot.
+declare -A pid port start
 start_agent() {
-	local kind=$1 home=$2
-	port=$(free_port)
-	log="$out/run.log"
-	local conf="$out/run.properties"
-	rm -rf "$out/state"
-	sed -e "s|^quarkus.http.port=.*|quarkus.http.port=$port|" \
-		-e "s|^binhost.control.socket=.*|binhost.control.socket=$out/run-control.sock|" "$out/build.properties" > "$conf"
-	start=$(now_ms)
-	if [ "$kind" = plain ]; then
-		BINHOST_AGENT_CONFIG="$conf" "$jdk17/bin/java" -jar "$home/quarkus-app/quarkus-run.jar" >"$log" 2>&1 &
-	else
+	local id=$1 rev=$2 kind=$3 dir="$out/agents/$1"
+	rm -rf "$dir" && mkdir -p "$dir/etc/portage"
+	port[$id]=$(free_port)
+	sed -e "s|^quarkus.http.port=.*|quarkus.http.port=${port[$id]}|" -e "s|$out/train|$dir|" \
+		"$out/build.properties" > "$dir/agent.properties"
+	start[$id]=$(now_ms)
+	case $kind in
+	plain17)
+		BINHOST_AGENT_CONFIG="$dir/agent.properties" "$jdk17/bin/java" -jar "$out/$rev/plain/quarkus-app/quarkus-run.jar" \
+			>"$dir/log" 2>&1 & ;;
+	launcher | launcher-aot)
+		local home="$out/$rev/plain"
+		[ "$kind" = launcher-aot ] && home="$out/$rev/aot"
 		# The launcher execs java: $! is the agent's JVM.
-		BINHOST_AGENT_CONFIG="$conf" BINHOST_AGENT_HOME="$home" BINHOST_AGENT_JAVA="$jdk25/bin/java" \
-			"$repo/deploy/bin/binhost-agent" run >"$log" 2>&1 &
-	fi
-	pid=$!
+		BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$home" BINHOST_AGENT_JAVA="$jdk25/bin/java" \
+			"$out/$rev/launcher" run >"$dir/log" 2>&1 & ;;
+	esac
+	pid[$id]=$!
 }
 
 stop_agent() {
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	kill "${pid[$1]}" 2>/dev/null || true
+	wait "${pid[$1]}" 2>/dev/null || true
 }
 
-# await_live -> prints "live_ms rss_kb"; fails unless our own pid listens on the port and answered.
+# await_live ID -> prints "live_ms rss_kb"; fails unless that agent's own pid listens on its port and answered.
 await_live() {
-	local live="" rss=""
+	local id=$1 live="" rss="" p=${pid[$1]}
 	for _ in $(seq 1 3000); do
-		kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; fail "the agent (pid $pid) exited before it was live"; }
-		if curl -fs -o /dev/null "http://127.0.0.1:$port/q/health/live"; then
-			live=$(($(now_ms) - start))
-			rss=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+		kill -0 "$p" 2>/dev/null || { cat "$out/agents/$id/log" >&2; fail "agent $id (pid $p) exited before it was live"; }
+		if curl -fs -o /dev/null "http://127.0.0.1:${port[$id]}/q/health/live"; then
+			live=$(($(now_ms) - start[$id]))
+			rss=$(awk '/VmRSS/ { print $2 }' "/proc/$p/status")
 			break
 		fi
 		sleep 0.01
 	done
-	[ -n "$live" ] || { cat "$log" >&2; fail "no /q/health/live answer from pid $pid within 30 s"; }
-	ss -Htlnp "sport = :$port" | grep -q "pid=$pid," || fail "port $port is not the agent's (pid $pid): $(ss -Htlnp "sport = :$port")"
-	[ "${rss:-0}" -gt 0 ] || fail "no VmRSS read for pid $pid"
+	[ -n "$live" ] || { cat "$out/agents/$id/log" >&2; fail "no /q/health/live answer from agent $id (pid $p) within 30 s"; }
+	ss -Htlnp "sport = :${port[$id]}" | grep -q "pid=$p," \
+		|| fail "port ${port[$id]} is not agent $id's (pid $p): $(ss -Htlnp "sport = :${port[$id]}")"
+	[ "${rss:-0}" -gt 0 ] || fail "no VmRSS read for pid $p"
 	echo "$live $rss"
 }
 
-# CPU ticks and context switches of the whole process so far.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
-ctx_switches() {
-	cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { s += $2 } END { print s + 0 }'
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Per thread "tid switches name"; a thread that ends during the window loses its count (marked by the join).
+thread_switches() {
+	for t in /proc/"$1"/task/*; do
+		printf '%s %s %s\n' "${t##*/}" "$(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status" 2>/dev/null)" \
+			"$(tr ' ' '_' < "$t/comm" 2>/dev/null)"
+	done | sort
 }
-
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-variant() {
-	local name=$1 kind=$2 home=$3
-	local results=()
-	start_agent "$kind" "$home"; await_live >/dev/null; stop_agent # warm the page cache, not counted
-	for _ in $(seq 1 "$runs"); do
-		start_agent "$kind" "$home"
-		results+=("$(await_live)")
-		stop_agent
+kinds=(plain17 launcher launcher-aot)
+declare -A label=([plain17]="JDK 17 plain" [launcher]="JDK 25 launcher flags" [launcher-aot]="JDK 25 launcher flags + AOT")
+ids=()
+for rev in "${revs[@]}"; do for kind in "${kinds[@]}"; do ids+=("$rev:$kind"); done; done
+
+# Start-up: one warm-up start per variant (page cache, not counted), then the runs, interleaved.
+declare -A results
+for round in $(seq 0 "$runs"); do
+	for id in "${ids[@]}"; do
+		start_agent "$id" "${id%%:*}" "${id#*:}"
+		r=$(await_live "$id")
+		stop_agent "$id"
+		[ "$round" -gt 0 ] && results[$id]+="$r"$'\n'
 	done
-	local l m
-	l=$(printf '%s\n' "${results[@]}" | awk '{ print $1 }' | median)
-	m=$(printf '%s\n' "${results[@]}" | awk '{ print $2 }' | median)
+done
 
-	start_agent "$kind" "$home"
-	await_live >/dev/null
-	sleep "$settle_seconds"
-	local t0 c0 t1 c1
-	t0=$(cpu_ticks); c0=$(ctx_switches)
-	sleep "$idle_seconds"
-	kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; fail "the agent died during the idle window"; }
-	t1=$(cpu_ticks); c1=$(ctx_switches)
-	local rss_idle
-	rss_idle=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
-	stop_agent
-	[ "$c1" -gt "$c0" ] || fail "no context switch counted for $name: nothing was measured"
-	awk -v n="$name" -v l="$l" -v m="$m" -v ri="$rss_idle" -v dt=$((t1 - t0)) -v dc=$((c1 - c0)) \
-		-v s="$idle_seconds" -v hz="$clk_tck" -v r="$runs" 'BEGIN {
-		printf "%-32s live %5d ms   rss %4d MB (idle %4d MB)   idle cpu %.3f %% of a core (%d ticks)   %5.0f ctx switches/min   (live, rss: median of %d; idle: %d s)\n",
-			n, l, m / 1024, ri / 1024, 100 * dt / hz / s, dt, 60 * dc / s, r, s }'
-}
-
-variant "JDK 17 plain" plain "$out/plain"
-variant "JDK 25 launcher flags" launcher "$out/plain"
-# The launcher adds -XX:AOTCache when the package has app.aot and the runtime is 25 or newer.
-variant "JDK 25 launcher flags + AOT" launcher "$out/aot"
+# Idle: every variant at once, each its own agent, state and port.
+for id in "${ids[@]}"; do
+	start_agent "$id" "${id%%:*}" "${id#*:}"
+	await_live "$id" >/dev/null
+done
+echo "all ${#ids[@]} agents live; settling ${settle_seconds} s, then ${idle_seconds} s idle ..." >&2
+sleep "$settle_seconds"
+declare -A t0 c0file
+for id in "${ids[@]}"; do
+	t0[$id]=$(cpu_ticks "${pid[$id]}")
+	thread_switches "${pid[$id]}" > "$out/agents/$id/threads.0"
+done
+sleep "$idle_seconds"
+printf '\n%-6s %-28s %8s %8s %9s %9s %12s\n' rev variant "live ms" "rss MB" "idle MB" "cpu %" "ctx/min"
+for id in "${ids[@]}"; do
+	p=${pid[$id]} dir="$out/agents/$id"
+	kill -0 "$p" 2>/dev/null || { cat "$dir/log" >&2; fail "agent $id died during the idle window"; }
+	t1=$(cpu_ticks "$p")
+	thread_switches "$p" > "$dir/threads.1"
+	rss_idle=$(awk '/VmRSS/ { print $2 }' "/proc/$p/status")
+	join -a1 -a2 -e NA -o 0,1.2,2.2,2.3,1.3 "$dir/threads.0" "$dir/threads.1" | awk -v s="$idle_seconds" '
+		{ name = ($4 == "NA") ? $5 : $4; d = ($2 == "NA") ? $3 : ($3 == "NA" ? 0 : $3 - $2)
+		  if ($3 == "NA") name = name "(ended)"; total += d; by[name] += d }
+		END { print 60 * total / s; for (n in by) if (by[n] > 0) printf "%.0f %s\n", 60 * by[n] / s, n }' > "$dir/idle"
+	ctx=$(head -1 "$dir/idle")
+	awk -v c="$ctx" 'BEGIN { exit !(c > 0) }' || fail "no context switch counted for $id: nothing was measured"
+	l=$(awk '{ print $1 }' <<<"${results[$id]}" | grep . | median)
+	m=$(awk '{ print $2 }' <<<"${results[$id]}" | grep . | median)
+	rev=${id%%:*}
+	awk -v r="$rev@$(cat "$out/$rev/rev")" -v n="${label[${id#*:}]}" -v l="$l" -v m="$m" -v ri="$rss_idle" \
+		-v dt=$((t1 - t0[$id])) -v c="$ctx" -v s="$idle_seconds" -v hz="$clk_tck" 'BEGIN {
+		printf "%-14s %-28s %8d %8d %9d %9.3f %12.0f\n", r, n, l, m / 1024, ri / 1024, 100 * dt / hz / s, c }'
+	echo "               top: $(tail -n +2 "$dir/idle" | sort -rn | head -5 | awk '{ printf "%s %s/min, ", $2, $1 }')"
+done
+for id in "${ids[@]}"; do stop_agent "$id"; done
+echo "(live, rss: median of $runs interleaved runs; idle: all variants at once over $idle_seconds s after $settle_seconds s settle; cpu % of one core)"

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,12 +63,19 @@ public final class Cli {
     private final CliConfig config;
     private final PrintStream out;
     private final PrintStream err;
+    /** What relative times in the human status count from. */
+    private final Clock clock;
     private final ObjectMapper json = ControlProtocol.mapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public Cli(CliConfig config, PrintStream out, PrintStream err) {
+        this(config, out, err, Clock.systemUTC());
+    }
+
+    public Cli(CliConfig config, PrintStream out, PrintStream err, Clock clock) {
         this.config = config;
         this.out = out;
         this.err = err;
+        this.clock = clock;
     }
 
     /** True when the arguments name a CLI command rather than the daemon. */
@@ -156,7 +164,7 @@ public final class Cli {
         if (flags.contains("--json")) {
             print(status);
         } else {
-            out.print(StatusText.render(status));
+            out.print(StatusText.render(status, clock));
         }
         return OK;
     }

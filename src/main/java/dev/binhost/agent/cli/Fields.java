@@ -2,7 +2,6 @@ package dev.binhost.agent.cli;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -82,10 +81,5 @@ final class Fields {
     /** A nested section; null when absent or not an object. */
     Fields section(String key) {
         return map.get(key) instanceof Map<?, ?> m ? new Fields(m) : null;
-    }
-
-    /** A list; empty when absent or not a list. */
-    List<?> list(String key) {
-        return map.get(key) instanceof List<?> l ? l : List.of();
     }
 }

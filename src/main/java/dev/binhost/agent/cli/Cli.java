@@ -5,17 +5,21 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.binhost.agent.check.Preflight;
 import dev.binhost.agent.control.ControlClient;
 import dev.binhost.agent.control.ControlProtocol;
+import dev.binhost.agent.history.RunHistory;
+import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.portage.Finding;
 import dev.binhost.agent.portage.MakeConf;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * The admin's commands, run in the same executable before (and without) Quarkus: a client needs no server.
@@ -58,12 +63,19 @@ public final class Cli {
     private final CliConfig config;
     private final PrintStream out;
     private final PrintStream err;
+    /** What relative times in the human status count from. */
+    private final Clock clock;
     private final ObjectMapper json = ControlProtocol.mapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public Cli(CliConfig config, PrintStream out, PrintStream err) {
+        this(config, out, err, Clock.systemUTC());
+    }
+
+    public Cli(CliConfig config, PrintStream out, PrintStream err, Clock clock) {
         this.config = config;
         this.out = out;
         this.err = err;
+        this.clock = clock;
     }
 
     /** True when the arguments name a CLI command rather than the daemon. */
@@ -152,7 +164,7 @@ public final class Cli {
         if (flags.contains("--json")) {
             print(status);
         } else {
-            out.print(StatusText.render(status));
+            out.print(StatusText.render(status, clock));
         }
         return OK;
     }
@@ -255,26 +267,27 @@ public final class Cli {
             }
         }
         Path file = config.path("binhost.agent.state-dir").resolve("history.jsonl");
-        List<String> lines;
+        // The agent's own reader: the records it writes, a torn or bad line skipped with a warning naming it.
+        RunHistory history = new RunHistory(file, Integer.MAX_VALUE);
+        List<RunRecord> runs;
         try {
-            // decoded leniently: one line of binary junk must not hide every run
-            lines = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
-        } catch (NoSuchFileException e) {
-            lines = List.of();
-        } catch (IOException e) {
-            err.println("binhost-agent: cannot read " + file + ": " + e.getMessage());
-            return e instanceof java.nio.file.AccessDeniedException ? DENIED : FINDINGS;
+            runs = history.read();
+        } catch (UncheckedIOException e) {
+            err.println("binhost-agent: " + e.getMessage() + ": " + e.getCause().getMessage());
+            return e.getCause() instanceof AccessDeniedException ? DENIED : FINDINGS;
         }
-        History.Read read = History.parse(lines, n);
-        if (read.skipped() > 0) {
-            err.println("binhost-agent: skipped " + read.skipped() + " unreadable line(s) in " + file);
+        List<Integer> skipped = history.skippedLines();
+        if (!skipped.isEmpty()) {
+            err.println("binhost-agent: skipped " + skipped.size() + " unreadable line(s) in " + file + " (line "
+                    + skipped.stream().map(String::valueOf).collect(Collectors.joining(", ")) + ")");
         }
+        runs = runs.subList(Math.max(0, runs.size() - n), runs.size());
         if (asJson) {
-            print(read.runs());
-        } else if (read.runs().isEmpty()) {
+            print(runs);
+        } else if (runs.isEmpty()) {
             out.println("no update runs recorded yet (" + file + ")");
         } else {
-            read.runs().forEach(run -> out.println(History.line(run)));
+            runs.forEach(run -> out.println(RunLine.of(run)));
         }
         return OK;
     }
@@ -335,7 +348,7 @@ public final class Cli {
         try {
             out.println(json.writeValueAsString(value));
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 

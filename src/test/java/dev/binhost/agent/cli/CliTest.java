@@ -1,5 +1,9 @@
 package dev.binhost.agent.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.binhost.agent.history.RunHistory;
+import dev.binhost.agent.history.RunRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -8,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 
@@ -92,61 +97,81 @@ class CliTest {
         assertTrue(err().contains("exit codes: 0 ok"), err());
     }
 
+    /** Two runs the demo agent wrote (a success, then one its preconditions blocked), verbatim. */
+    static final Path DEMO_HISTORY = Path.of("src/test/resources/cli/history-demo.jsonl").toAbsolutePath();
+
     @Test
-    void history_tornAndForeignLines_areSkippedAndCounted() throws Exception {
-        Files.write(dir.resolve("history.jsonl"), List.of(
-                "{\"startedAt\":\"2026-11-20T03:00:00Z\",\"outcome\":\"success\",\"installedBinary\":41,"
-                        + "\"plan\":{\"binaries\":41,\"compiled\":2,\"compiledPackages\":[]},\"preconditions\":[1,2]}",
-                "[1,2]",
-                "{\"startedAt\":\"2026-11-21T03:00:00Z\",\"outcome\":\"failure\",\"reason\":\"master DOWN\"}",
-                "{\"startedAt\":\"2026-11-22T03:00:00Z\",\"outc"));
-        Map<String, String> config = Map.of("binhost.agent.state-dir", dir.toString());
+    void history_readsTheAgentsRecords_oneLineEach_tornLastLineSkipped() throws Exception {
+        Path file = dir.resolve("history.jsonl");
+        Files.copy(DEMO_HISTORY, file);
+        Files.writeString(file, "{\"id\":\"20261202T015000Z-77aa\",\"reason\":\"sched", StandardOpenOption.APPEND);
 
-        assertEquals(Cli.OK, run(config, "history"));
-        assertEquals("2026-11-20T03:00:00Z     success    installedBinary=41 plan.binaries=41 plan.compiled=2 preconditions=[2]\n"
-                + "2026-11-21T03:00:00Z     failure    reason=master DOWN\n", out());
-        assertTrue(err().contains("skipped 2 unreadable line(s)"), err());
-
-        out.reset();
-        assertEquals(Cli.OK, run(config, "history", "--json", "-n", "1"));
-        assertTrue(out().contains("\"reason\" : \"master DOWN\""), out());
-        assertTrue(!out().contains("success"), "only the newest run: " + out());
+        assertEquals(Cli.OK, run(Map.of("binhost.agent.state-dir", dir.toString()), "history"), err());
+        List<String> lines = out().lines().toList();
+        assertEquals(2, lines.size(), out());
+        assertEquals("2026-12-02T01:42:17Z  success        trigger       5 s  merged 10 packages (7 binary, 3 compiled)"
+                + "  (20261202T014217Z-445f)", lines.get(0));
+        assertTrue(lines.get(1).startsWith("2026-12-02T01:43:57Z  skipped        trigger       0 s  blocked by "
+                + "master-up (master 127.0.0.1 is DOWN"), lines.get(1));
+        assertTrue(lines.get(1).endsWith("  (20261202T014357Z-a1b1)"), lines.get(1));
+        assertEquals("binhost-agent: skipped 1 unreadable line(s) in " + file + " (line 3)\n", err());
     }
 
     @Test
-    void history_binaryGarbageAndBadFields_areSkipped_goodRunsListed() throws Exception {
-        ByteArrayOutputStream file = new ByteArrayOutputStream();
-        file.write("{\"startedAt\":\"2026-11-20T03:00:00Z\",\"outcome\":\"success\"}\n".getBytes(StandardCharsets.UTF_8));
-        file.write(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, '{', (byte) 0xc3, '\n'});
-        file.write("{\"startedAt\":\"yesterday\",\"outcome\":42,\"endedAt\":null,\"plan\":[{}]}\n".getBytes(StandardCharsets.UTF_8));
-        file.write("{\"startedAt\":{\"a\":[1]},\"outcome\":[\"x\"]}\n".getBytes(StandardCharsets.UTF_8));
-        file.write("{\"startedAt\":\"2026-11-22T03:00:00Z\",\"outcome\":\"failed\"}\n".getBytes(StandardCharsets.UTF_8));
-        Files.write(dir.resolve("history.jsonl"), file.toByteArray());
+    void history_json_printsTheRecordsAsStored_newestN() throws Exception {
+        Files.copy(DEMO_HISTORY, dir.resolve("history.jsonl"));
         Map<String, String> config = Map.of("binhost.agent.state-dir", dir.toString());
+        ObjectMapper mapper = new ObjectMapper();
+        List<String> stored = Files.readAllLines(DEMO_HISTORY);
 
-        assertEquals(Cli.OK, run(config, "history"), err());
-        assertTrue(out().startsWith("2026-11-20T03:00:00Z     success"), out());
-        assertTrue(out().contains("2026-11-22T03:00:00Z     failed"), out());
-        assertTrue(err().contains("skipped 1 unreadable line(s)"), err());
+        assertEquals(Cli.OK, run(config, "history", "--json"), err());
+        JsonNode all = mapper.readTree(out());
+        assertEquals(mapper.createArrayNode().add(mapper.readTree(stored.get(0))).add(mapper.readTree(stored.get(1))),
+                all);
 
         out.reset();
-        assertEquals(Cli.OK, run(config, "history", "--json"), err());
-        assertTrue(out().contains("2026-11-22T03:00:00Z"), out());
+        assertEquals(Cli.OK, run(config, "history", "--json", "-n", "1"), err());
+        assertEquals(mapper.createArrayNode().add(mapper.readTree(stored.get(1))), mapper.readTree(out()));
+        assertEquals("", err());
+    }
+
+    @Test
+    void history_garbageAndRecordsTheAgentCouldNotUse_areSkippedByLine_goodRunsListed() throws Exception {
+        List<String> stored = Files.readAllLines(DEMO_HISTORY);
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write((stored.get(0) + "\n").getBytes(StandardCharsets.UTF_8));
+        file.write(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, '{', (byte) 0xc3, '\n'});
+        // what the old CLI's guessing reader listed: no id, no end, an outcome the runner never writes
+        file.write("{\"startedAt\":\"2026-11-21T03:00:00Z\",\"outcome\":\"failure\"}\n".getBytes(StandardCharsets.UTF_8));
+        file.write(stored.get(1).replace("\"startedAt\":\"2026-12-02T01:43:57.327262963Z\"", "\"startedAt\":\"yesterday\"")
+                .concat("\n").getBytes(StandardCharsets.UTF_8));
+        file.write((stored.get(1) + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.write(dir.resolve("history.jsonl"), file.toByteArray());
+
+        assertEquals(Cli.OK, run(Map.of("binhost.agent.state-dir", dir.toString()), "history"), err());
+        List<String> lines = out().lines().toList();
+        assertEquals(2, lines.size(), out());
+        assertTrue(lines.get(0).endsWith("(20261202T014217Z-445f)"), out());
+        assertTrue(lines.get(1).endsWith("(20261202T014357Z-a1b1)"), out());
+        assertTrue(err().contains("skipped 3 unreadable line(s) in " + dir.resolve("history.jsonl") + " (line 2, 3, 4)"),
+                err());
+    }
+
+    @Test
+    void history_failedRun_namesThePackageAndPhase() throws Exception {
+        RunHistory agent = new RunHistory(dir.resolve("history.jsonl"), 100);
+        agent.append(new RunRecord("20261202T030000Z-0a0a", "schedule", "schedule", "2026-12-02T03:00:00Z",
+                "2026-12-02T04:12:30Z", List.of(), null, "apply", "failed", 1, "dev-libs/libdemo-1.2.3", "compile",
+                "emerge exited 1", 4, 0, null, null));
+
+        assertEquals(Cli.OK, run(Map.of("binhost.agent.state-dir", dir.toString()), "history", "-n", "5"), err());
+        assertEquals("2026-12-02T03:00:00Z  failed         schedule   1h 12m  at dev-libs/libdemo-1.2.3 (compile): "
+                + "emerge exited 1  (20261202T030000Z-0a0a)\n", out());
     }
 
     @Test
     void history_noFileYet_saysSoAndExits0() {
         assertEquals(Cli.OK, run(Map.of("binhost.agent.state-dir", dir.toString()), "history"));
         assertTrue(out().startsWith("no update runs recorded yet"), out());
-    }
-
-    @Test
-    void statusText_flattensNestedSections() {
-        String text = StatusText.render(Map.of(
-                "agent", Map.of("version", "0.1.0", "pid", 42, "uptimeSeconds", 3725),
-                "mounts", Map.of("list", List.of(Map.of("path", "/usr/portage", "up", true)))));
-        assertTrue(text.startsWith("binhost-agent 0.1.0, pid 42, up 1h 2m\n\nmounts\n"), text);
-        assertTrue(text.matches("(?s).*\n  list\\[0]\\.path +/usr/portage\n.*"), text);
-        assertTrue(text.matches("(?s).*\n  list\\[0]\\.up +true\n.*"), text);
     }
 }

@@ -1,0 +1,83 @@
+package dev.binhost.agent.cli;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Update runs on one line: the run in progress, how the last one ended and how long ago, and when the next is
+ * due. A problem when the last run did not end well: it failed, or a precondition blocked it (skipped) or the
+ * policy refused it, since then this slave is not being updated.
+ */
+final class UpdateLine implements StatusLine.Renderer {
+    /** Outcomes that need nobody's attention. */
+    private static final Set<String> FINE = Set.of("success", "planned", "nothing-to-do");
+
+    @Override
+    public StatusLine render(String area, Fields f, Instant now) {
+        if (!f.has("last")) {
+            throw new Fields.Unreadable("no last");
+        }
+        List<String> parts = new ArrayList<>();
+        Fields running = f.section("running");
+        if (running != null) {
+            parts.add(running(running, now));
+        }
+        Fields last = f.section("last");
+        String outcome = last == null ? null : last.text("outcome");
+        if (last != null) {
+            parts.add(last(last, outcome, now));
+        } else if (running == null) {
+            parts.add("no run yet");
+        }
+        if (Boolean.TRUE.equals(f.bool("queued"))) {
+            parts.add("another run queued");
+        }
+        if (Boolean.TRUE.equals(f.bool("catchUpOwed"))) {
+            parts.add("a missed run is owed");
+        }
+        Instant next = f.instant("nextScheduled");
+        if (next != null) {
+            parts.add("next run " + RelativeTime.until(next, now));
+        }
+        boolean problem = outcome != null && !FINE.contains(outcome);
+        return new StatusLine(area, problem, String.join("; ", parts));
+    }
+
+    private static String running(Fields run, Instant now) {
+        StringBuilder s = new StringBuilder("running");
+        Instant started = run.instant("startedAt");
+        if (started != null) {
+            s.append(" for ").append(RelativeTime.span(started, now));
+        }
+        List<String> what = new ArrayList<>();
+        for (String key : List.of("reason", "phase", "progress")) {
+            if (run.text(key) != null) {
+                what.add(run.text(key));
+            }
+        }
+        if (!what.isEmpty()) {
+            s.append(" (").append(String.join(", ", what)).append(')');
+        }
+        return s.toString();
+    }
+
+    private static String last(Fields last, String outcome, Instant now) {
+        Instant ended = last.instant("endedAt") != null ? last.instant("endedAt") : last.instant("startedAt");
+        StringBuilder s = new StringBuilder("last run");
+        if (ended != null) {
+            s.append(' ').append(RelativeTime.ago(ended, now));
+        }
+        s.append(": ").append(outcome == null ? "outcome unknown" : outcome);
+        Long binaries = last.number("binaries");
+        Long compiled = last.number("compiled");
+        if ("success".equals(outcome) && (binaries != null || compiled != null)) {
+            s.append(", ").append(binaries == null ? 0 : binaries).append(" binary, ")
+                    .append(compiled == null ? 0 : compiled).append(" built");
+        } else if (last.text("message") != null) {
+            s.append(": ").append(last.text("message"));
+        }
+        return s.toString();
+    }
+}

@@ -2,18 +2,18 @@ package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Durations;
+import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.StatusContributor;
 import dev.binhost.agent.spi.UpdateActivity;
-import dev.binhost.agent.spi.UpdateTrigger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
@@ -28,10 +28,11 @@ import java.util.Optional;
 
 /**
  * The update runs as the agent runs them: scheduled (cron + random delay, catch-up), triggered by the control
- * API (coalesced), checked against every {@link RunPrecondition} bean, reported in status and metrics.
+ * API (coalesced), checked against every {@link RunPrecondition} bean, reported in status and metrics. The
+ * {@link UpdateLoop} sleeps until the next run is due; nothing here ticks.
  */
 @ApplicationScoped
-public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContributor {
+public class UpdateService implements UpdateActivity, StatusContributor {
     private final UpdateConfig config;
     private final UpdateLoop loop;
     private final Path procDir;
@@ -39,7 +40,7 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
     @Inject
     public UpdateService(UpdateConfig config, AgentConfig agent, ProcessRunner processes, Posix posix,
             Instance<RunPrecondition> preconditions, Instance<ConfigRefresher> refresher, Clock clock,
-            MeterRegistry registry) {
+            MeterRegistry registry, Heartbeats heartbeats) {
         this.config = config;
         this.procDir = agent.procDir();
         UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
@@ -47,10 +48,16 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
                 () -> refresher.isResolvable() ? Optional.of(refresher.get()) : Optional.empty(), clock, registry);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
-        this.loop = new UpdateLoop(runner, schedule);
+        this.loop = new UpdateLoop(runner, schedule, config.retryInterval(), UpdateLoop.bound(config), clock,
+                heartbeats);
     }
 
-    void onStart(@Observes StartupEvent event) {
+    /**
+     * After {@link dev.binhost.agent.config.ConfigCheck} (priority 1) checked the config and took the state dir's
+     * lock: records a run the last agent left unfinished, queues its resume, starts the loop.
+     */
+    void onStart(@Observes @Priority(100) StartupEvent event) {
+        long t0 = System.nanoTime();
         try {
             loop.runner().recoverInterrupted().ifPresent(r -> {
                 if (config.resumeInterrupted() && r.log() != null) {
@@ -62,17 +69,14 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
             // a state-file fault must not stop the agent (its supervisor would restart it into the same fault)
             Log.errorf(e, "Cannot check for an interrupted update run");
         }
-        Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),
-                Durations.human(config.randomDelay()), loop.schedule().nextDue(), loop.schedule().owed() ? " (catch-up of a missed run)" : "");
+        loop.start();
+        Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s (start-up took %d ms)", config.cron(),
+                Durations.human(config.randomDelay()), loop.schedule().nextDue(),
+                loop.schedule().owed() ? " (catch-up of a missed run)" : "", (System.nanoTime() - t0) / 1_000_000);
     }
 
-    @Scheduled(identity = "update-schedule", every = "15s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void tick() {
-        loop.tick();
-    }
-
-    @Override
-    public Outcome trigger(String requestedBy) {
+    /** Asks for a run now (the control API's trigger); coalesced with one queued or running. */
+    public TriggerOutcome trigger(String requestedBy) {
         return loop.request(UpdateRunner.Reason.TRIGGER, requestedBy);
     }
 
@@ -96,7 +100,7 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
     }
 
     void stop(@Observes ShutdownEvent event) {
-        loop.shutdown();
+        loop.close();
         loop.runner().removeGauges();
     }
 

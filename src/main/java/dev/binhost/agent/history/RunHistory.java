@@ -117,7 +117,7 @@ public class RunHistory {
                     continue;
                 }
             } catch (IOException | RuntimeException e) {
-                problem = i == all.length - 1 ? "torn by a crash mid-write" : firstLine(e.getMessage());
+                problem = i == all.length - 1 ? "torn by a crash mid-write" : firstLine(reason(e));
             }
             skipped.add(i + 1);
             if (warned.add((i + 1) + ":" + l.hashCode())) {
@@ -130,6 +130,15 @@ public class RunHistory {
     /** Line numbers the last {@link #read()} skipped. */
     public synchronized List<Integer> skippedLines() {
         return List.copyOf(skippedLines);
+    }
+
+    /** The innermost message: "unknown outcome 'x'" rather than Jackson's wrapping of it. */
+    private static String reason(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t instanceof IllegalArgumentException && t.getMessage() != null ? t.getMessage() : e.getMessage();
     }
 
     private static String firstLine(String message) {

@@ -1,10 +1,11 @@
 package dev.binhost.agent.emerge;
 
+import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.AgentDeathTest;
-import dev.binhost.agent.spi.UpdateTrigger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,10 +34,12 @@ class UpdateLoopTest {
         s.scenarioKeys.put("LINE_DELAY", "0.01");
         UpdateRunner runner = s.runner();
         UpdateLoop loop = new UpdateLoop(runner, new UpdateSchedule("0 30 3 * * ?", Duration.ZERO,
-                Duration.ofMinutes(10), true, Clock.systemUTC(), Optional.empty()));
+                Duration.ofMinutes(10), true, Clock.systemUTC(), Optional.empty()), Duration.ofMinutes(10),
+                Duration.ofMinutes(5), Clock.systemUTC(), new Heartbeats(Clock.systemUTC()));
+        loop.start();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
-        List<UpdateTrigger.Result> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<TriggerOutcome.Result> results = java.util.Collections.synchronizedList(new ArrayList<>());
         for (int i = 0; i < 32; i++) {
             Thread t = new Thread(() -> {
                 try {
@@ -57,11 +60,12 @@ class UpdateLoopTest {
             t.join();
         }
         RunRecord r = loop.awaitLast(60, TimeUnit.SECONDS).orElseThrow();
-        assertEquals("success", r.outcome());
-        assertEquals(1, results.stream().filter(x -> x == UpdateTrigger.Result.QUEUED).count(), results.toString());
+        assertEquals(RunOutcome.SUCCESS, r.outcome());
+        assertEquals(1, results.stream().filter(x -> x == TriggerOutcome.Result.QUEUED).count(), results.toString());
         assertEquals(2, s.calls().size(), "one plan and one real emerge: " + s.calls());
         assertEquals(1, runner.history().read().size());
-        loop.shutdown();
+        assertEquals(new UpdateState.Idle(), loop.state());
+        loop.close();
     }
 
     @Test
@@ -145,16 +149,16 @@ class UpdateLoopTest {
         s.config.put("binhost.update.resume-interrupted", "true");
         UpdateRunner restarted = s.runner();
         RunRecord interrupted = restarted.recoverInterrupted().orElseThrow();
-        assertEquals("interrupted", interrupted.outcome());
+        assertEquals(RunOutcome.INTERRUPTED, interrupted.outcome());
         assertTrue(interrupted.message().contains("apply phase"), interrupted.message());
         assertTrue(interrupted.message().matches(".*shows \\d+ of 11 packages merged.*"), interrupted.message());
         assertEquals(11, interrupted.plan().binaries());
         assertTrue(restarted.recoverInterrupted().isEmpty(), "recorded once");
         RunRecord resumed = restarted.run(UpdateRunner.Reason.RESUME, "restart");
-        assertEquals("success", resumed.outcome(), resumed.message());
+        assertEquals(RunOutcome.SUCCESS, resumed.outcome(), resumed.message());
         List<String> calls = s.calls();
         assertEquals("--resume", calls.get(calls.size() - 1));
-        assertEquals(List.of("interrupted", "success"), restarted.history().read().stream().map(RunRecord::outcome)
+        assertEquals(List.of(RunOutcome.INTERRUPTED, RunOutcome.SUCCESS), restarted.history().read().stream().map(RunRecord::outcome)
                 .toList());
     }
 }

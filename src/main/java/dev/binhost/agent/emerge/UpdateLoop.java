@@ -4,7 +4,9 @@ import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.health.Loop;
 import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
+import io.quarkus.logging.Log;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +26,11 @@ import java.util.concurrent.TimeUnit;
  * notify command each have a deadline the process runner enforces, plus a grace for the preconditions and the
  * config pull. A loop past that bound is the agent's own code stuck, not a long emerge. A step that runs no run
  * is memory work only.
+ *
+ * <p>The first step does what start-up must not wait for: it reads the history (the last-success gauge) and
+ * records a run the last agent left unfinished, which reads that run's whole emerge log (seconds for a large
+ * one), then queues its {@code emerge --resume} when configured. Being on the loop's thread, it comes before any
+ * run.
  */
 public final class UpdateLoop implements AutoCloseable {
     /** Beyond the run's deadlines: the preconditions (a /proc scan, the config pull's own deadlines). */
@@ -32,19 +39,22 @@ public final class UpdateLoop implements AutoCloseable {
     private final UpdateRunner runner;
     private final UpdateSchedule schedule;
     private final Duration retryInterval;
+    private final boolean resumeInterrupted;
     private final Clock clock;
     private final Loop loop;
     private UpdateState state = UpdateState.IDLE;
     private CompletableFuture<RunRecord> last;
     private boolean started;
+    private boolean recovered;
 
-    public UpdateLoop(UpdateRunner runner, UpdateSchedule schedule, Duration retryInterval, Duration bound,
-            Clock clock, Heartbeats heartbeats) {
+    public UpdateLoop(UpdateRunner runner, UpdateSchedule schedule, UpdateConfig config, Clock clock,
+            Heartbeats heartbeats) {
         this.runner = runner;
         this.schedule = schedule;
-        this.retryInterval = retryInterval;
+        this.retryInterval = config.retryInterval();
+        this.resumeInterrupted = config.resumeInterrupted();
         this.clock = clock;
-        this.loop = new Loop("update", clock, heartbeats, bound, this::step);
+        this.loop = new Loop("update", clock, heartbeats, bound(config), this::step);
     }
 
     /** How long a step may take: a whole run, by its deadlines. */
@@ -107,6 +117,10 @@ public final class UpdateLoop implements AutoCloseable {
 
     /** The loop's step: queues what is due, runs a queued run to its end, says when it is next due. */
     private Instant step(Instant now) {
+        if (!recovered) {
+            recovered = true;
+            recover();
+        }
         UpdateState.Queued queued;
         synchronized (this) {
             UpdateState.dueAt(state, now, schedule.due()).ifPresent(this::transition);
@@ -119,6 +133,31 @@ public final class UpdateLoop implements AutoCloseable {
         synchronized (this) {
             return UpdateState.nextDue(state, clock.instant(), schedule.nextDue());
         }
+    }
+
+    /** The first step's work; a state-file fault is logged and the loop goes on. */
+    private void recover() {
+        long t0 = System.nanoTime();
+        try {
+            runner.load();
+            runner.recoverInterrupted().ifPresent(r -> {
+                if (resumeInterrupted && r.log() != null) {
+                    Log.infof("Resuming interrupted run %s with emerge --resume", r.id());
+                    TriggerOutcome queued;
+                    synchronized (this) {
+                        // this step runs what it queues: no wake
+                        queued = transition(new UpdateState.Request(UpdateRunner.Reason.RESUME, "restart"));
+                    }
+                    if (queued.result() != TriggerOutcome.Result.QUEUED) {
+                        Log.infof("Resume of %s not queued: %s", r.id(), queued.message());
+                    }
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // a state-file fault must not stop the agent (its supervisor would restart it into the same fault)
+            Log.errorf(e, "Cannot check for an interrupted update run");
+        }
+        Log.debugf("Update loop: history and interrupted-run check took %d ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
     private void run(UpdateState.Queued queued) {

@@ -102,9 +102,6 @@ public class UpdateRunner {
         this.clock = clock;
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
-        // the history skips unusable lines, so every success read back has a valid endedAt
-        history.read().stream().filter(r -> r.outcome() == RunOutcome.SUCCESS).reduce((a, b) -> b)
-                .ifPresent(r -> lastSuccessEpoch.set(Instant.parse(r.endedAt()).getEpochSecond()));
         gauges.add(Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get)
                 .baseUnit("seconds").description("Unix time of the last successful update run").register(registry));
         gauges.add(Gauge.builder("binhost.update.pending", pending, AtomicLong::get)
@@ -112,6 +109,16 @@ public class UpdateRunner {
         for (String kind : List.of("binary", "compiled")) {
             registry.counter("binhost.update.packages", "kind", kind);
         }
+    }
+
+    /**
+     * Reads the history once, off the start-up path (the update loop's first step): the last success for its
+     * gauge. Until then the gauge reads 0.
+     */
+    public void load() {
+        // the history skips unusable lines, so every success read back has a valid endedAt
+        history.read().stream().filter(r -> r.outcome() == RunOutcome.SUCCESS).reduce((a, b) -> b)
+                .ifPresent(r -> lastSuccessEpoch.compareAndSet(0, Instant.parse(r.endedAt()).getEpochSecond()));
     }
 
     public RunHistory history() {

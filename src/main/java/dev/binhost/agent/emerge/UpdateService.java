@@ -19,7 +19,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -48,31 +47,19 @@ public class UpdateService implements UpdateActivity, StatusContributor {
                 () -> refresher.isResolvable() ? Optional.of(refresher.get()) : Optional.empty(), clock, registry);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
-        this.loop = new UpdateLoop(runner, schedule, config.retryInterval(), UpdateLoop.bound(config), clock,
-                heartbeats);
+        this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);
     }
 
     /**
      * After {@link dev.binhost.agent.config.ConfigCheck} (priority 1) checked the config and took the state dir's
-     * lock: records a run the last agent left unfinished, queues its resume, starts the loop.
+     * lock: starts the loop, whose first step records a run the last agent left unfinished (that reads files,
+     * so start-up does not wait for it).
      */
     void onStart(@Observes @Priority(100) StartupEvent event) {
-        long t0 = System.nanoTime();
-        try {
-            loop.runner().recoverInterrupted().ifPresent(r -> {
-                if (config.resumeInterrupted() && r.log() != null) {
-                    Log.infof("Resuming interrupted run %s with emerge --resume", r.id());
-                    loop.request(UpdateRunner.Reason.RESUME, "restart");
-                }
-            });
-        } catch (IOException | RuntimeException e) {
-            // a state-file fault must not stop the agent (its supervisor would restart it into the same fault)
-            Log.errorf(e, "Cannot check for an interrupted update run");
-        }
         loop.start();
-        Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s (start-up took %d ms)", config.cron(),
+        Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),
                 Durations.human(config.randomDelay()), loop.schedule().nextDue(),
-                loop.schedule().owed() ? " (catch-up of a missed run)" : "", (System.nanoTime() - t0) / 1_000_000);
+                loop.schedule().owed() ? " (catch-up of a missed run)" : "");
     }
 
     /** Asks for a run now (the control API's trigger); coalesced with one queued or running. */

@@ -34,6 +34,8 @@ public class RunHistory {
     private final int keep;
     private int lines = -1;
     private List<Integer> skippedLines = List.of();
+    /** The newest record, once known (read or appended): status asks for it often, and must not read the file. */
+    private java.util.Optional<RunRecord> last;
     /** Bad lines already warned about (number and content), so re-reads do not repeat the warning. */
     private final Set<String> warned = new HashSet<>();
 
@@ -74,6 +76,7 @@ public class RunHistory {
             }
             ch.force(true);
         }
+        last = java.util.Optional.of(record);
         if (lines < 0) {
             lines = read().size();
         } else {
@@ -93,6 +96,7 @@ public class RunHistory {
         List<Integer> skipped = new ArrayList<>();
         skippedLines = skipped;
         if (!Files.exists(file)) {
+            last = java.util.Optional.empty();
             return out;
         }
         byte[] bytes;
@@ -124,6 +128,7 @@ public class RunHistory {
                 Log.warnf("Run history %s line %d unusable (%s); skipped", file, i + 1, problem);
             }
         }
+        last = out.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(out.get(out.size() - 1));
         return out;
     }
 
@@ -149,9 +154,12 @@ public class RunHistory {
         return nl < 0 ? message : message.substring(0, nl);
     }
 
+    /** The newest usable record; reads the file only the first time (appends keep it). */
     public synchronized java.util.Optional<RunRecord> last() {
-        List<RunRecord> all = read();
-        return all.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(all.get(all.size() - 1));
+        if (last == null) {
+            read();
+        }
+        return last;
     }
 
     private void trim() throws IOException {

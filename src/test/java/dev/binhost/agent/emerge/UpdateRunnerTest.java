@@ -59,6 +59,8 @@ class UpdateRunnerTest {
         StandIn s = new StandIn(tmp).fixtures("016-", "020-");
         RunHistoryTest.writeBadHistory(tmp.resolve("state/history.jsonl"));
         UpdateRunner runner = s.runner();
+        assertEquals(0, s.registry.find("binhost.update.last.success").gauge().value(), "nothing read yet");
+        runner.load();
         assertEquals(Instant.parse("2026-11-24T03:40:00Z").getEpochSecond(),
                 (long) s.registry.find("binhost.update.last.success").gauge().value());
         assertEquals(3, runner.history().read().size());

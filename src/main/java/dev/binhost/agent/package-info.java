@@ -18,14 +18,16 @@
  *     for the schedule and is called before each run; {@link dev.binhost.agent.sync.ConfigPull} runs rsync into
  *     staging, checks the staged tree, backs up and applies {@code 01*} files by rename; {@code 02*} are never
  *     touched. Waits while emerge runs; held after a rollback.</li>
- * <li><b>Update run</b> — {@link dev.binhost.agent.emerge.UpdateService} ticks for the cron schedule and takes
- *     triggers; {@link dev.binhost.agent.emerge.UpdateLoop} coalesces them;
+ * <li><b>Update run</b> — {@link dev.binhost.agent.emerge.UpdateService} takes triggers;
+ *     {@link dev.binhost.agent.emerge.UpdateLoop} sleeps until the next cron time (or retry), coalesces
+ *     requests and runs one at a time, its state one {@link dev.binhost.agent.emerge.UpdateState};
  *     {@link dev.binhost.agent.emerge.UpdateRunner} locks, checks every
  *     {@link dev.binhost.agent.spi.RunPrecondition} (master up, mounts, config fresh, no other emerge, power,
  *     load), refreshes the config, plans with {@code emerge --pretend} ({@link dev.binhost.agent.emerge.EmergePlan}),
  *     applies {@link dev.binhost.agent.emerge.UpdatePolicy}, runs emerge through
  *     {@link dev.binhost.agent.process.ProcessRunner} with a deadline.</li>
- * <li><b>History and notify</b> — the runner appends a {@link dev.binhost.agent.history.RunRecord} to
+ * <li><b>History and notify</b> — closing a run's {@link dev.binhost.agent.emerge.RunAttempt} appends a
+ *     {@link dev.binhost.agent.history.RunRecord} to
  *     {@link dev.binhost.agent.history.RunHistory} ({@code <state-dir>/history.jsonl}) and runs the notify
  *     command.</li>
  * <li><b>Health, metrics, status</b> — read memory only: {@code live} from

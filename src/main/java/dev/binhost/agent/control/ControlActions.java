@@ -1,7 +1,8 @@
 package dev.binhost.agent.control;
 
+import dev.binhost.agent.emerge.TriggerOutcome;
+import dev.binhost.agent.emerge.UpdateService;
 import dev.binhost.agent.spi.ConfigActions;
-import dev.binhost.agent.spi.UpdateTrigger;
 import dev.binhost.agent.spi.Verdict;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,7 +16,7 @@ public class ControlActions implements ControlServer.Handler {
     StatusReport status;
 
     @Inject
-    Instance<UpdateTrigger> triggers;
+    Instance<UpdateService> triggers;
 
     @Inject
     Instance<ConfigActions> configActions;
@@ -55,11 +56,11 @@ public class ControlActions implements ControlServer.Handler {
     private ControlProtocol.Response trigger(ControlServer.Peer peer) {
         if (!triggers.isResolvable()) {
             return new ControlProtocol.Response(false, ControlProtocol.TRIGGER, null,
-                    UpdateTrigger.Result.REFUSED.name(), "this agent has no update runner, so nothing can run", null);
+                    TriggerOutcome.Result.REFUSED.name(), "this agent has no update runner, so nothing can run", null);
         }
-        UpdateTrigger.Outcome outcome = triggers.get().trigger("control socket (user " + peer.user() + ")");
+        TriggerOutcome outcome = triggers.get().trigger("control socket (user " + peer.user() + ")");
         Log.infof("trigger by %s: %s %s", peer.user(), outcome.result(), outcome.message());
-        boolean ok = outcome.result() != UpdateTrigger.Result.REFUSED;
+        boolean ok = outcome.result() != TriggerOutcome.Result.REFUSED;
         return new ControlProtocol.Response(ok, ControlProtocol.TRIGGER, null, outcome.result().name(),
                 outcome.message(), null);
     }

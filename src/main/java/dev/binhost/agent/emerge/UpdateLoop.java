@@ -1,129 +1,250 @@
 package dev.binhost.agent.emerge;
 
+import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.health.Loop;
+import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
-import dev.binhost.agent.process.DaemonThreads;
-import dev.binhost.agent.spi.UpdateTrigger;
 import io.quarkus.logging.Log;
 
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs update runs one at a time on a thread of its own and coalesces requests: while a run is queued or
- * running, more requests (schedule ticks, manual triggers) add nothing. Plain class; the CDI service wraps it.
+ * Runs update runs one at a time and coalesces requests, on one {@link Loop} thread: its step queues what is
+ * due (the cron time plus random delay, a catch-up, the retry of a blocked run or resume), runs a queued run to
+ * its end, and returns when it is next due; a request wakes it. Where it is, is one {@link UpdateState} value,
+ * changed by {@link UpdateState#on}. Plain class; the CDI service wraps it.
+ *
+ * <p>The run runs on the loop's thread, so the loop's bound is a whole run's: the plan, the emerge and the
+ * notify command each have a deadline the process runner enforces, plus a grace for the preconditions and the
+ * config pull. A loop past that bound is the agent's own code stuck, not a long emerge. A step that runs no run
+ * is memory work only.
+ *
+ * <p>The first step does what start-up must not wait for: it reads the history (the last-success gauge) and
+ * records a run the last agent left unfinished, which reads that run's whole emerge log (seconds for a large
+ * one), then queues its {@code emerge --resume} when configured. Being on the loop's thread, it comes before any
+ * run.
  */
-public final class UpdateLoop {
+public final class UpdateLoop implements AutoCloseable {
+    /** Beyond the run's deadlines: the preconditions (a /proc scan, the config pull's own deadlines). */
+    static final Duration GRACE = Duration.ofMinutes(15);
+
     private final UpdateRunner runner;
     private final UpdateSchedule schedule;
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(DaemonThreads.named("update-run"));
-    private boolean queued;
-    private boolean running;
-    private Future<RunRecord> last;
-    private volatile boolean resumeOwed;
+    private final Duration retryInterval;
+    private final boolean resumeInterrupted;
+    private final Clock clock;
+    private final Loop loop;
+    private UpdateState state = UpdateState.IDLE;
+    private CompletableFuture<RunRecord> last;
+    private boolean started;
+    private boolean recovered;
 
-    public UpdateLoop(UpdateRunner runner, UpdateSchedule schedule) {
+    public UpdateLoop(UpdateRunner runner, UpdateSchedule schedule, UpdateConfig config, Clock clock,
+            Heartbeats heartbeats) {
         this.runner = runner;
         this.schedule = schedule;
+        this.retryInterval = config.retryInterval();
+        this.resumeInterrupted = config.resumeInterrupted();
+        this.clock = clock;
+        this.loop = new Loop("update", clock, heartbeats, bound(config), this::step);
+    }
+
+    /** How long a step may take: a whole run, by its deadlines. */
+    public static Duration bound(UpdateConfig config) {
+        return config.planDeadline().plus(config.runDeadline()).plus(config.notifyDeadline()).plus(GRACE);
     }
 
     public UpdateRunner runner() {
         return runner;
     }
 
-    /** Asks for a run; returns at once. */
-    public synchronized UpdateTrigger.Outcome request(UpdateRunner.Reason reason, String requestedBy) {
-        if (running) {
-            return new UpdateTrigger.Outcome(UpdateTrigger.Result.ALREADY_RUNNING, "a run is in progress: "
-                    + runner.current().map(c -> c.id() + " (" + c.phase() + ")").orElse("starting"));
-        }
-        if (queued) {
-            return new UpdateTrigger.Outcome(UpdateTrigger.Result.ALREADY_QUEUED, "a run is already queued");
-        }
-        queued = true;
-        last = executor.submit(() -> runQueued(reason, requestedBy));
-        return new UpdateTrigger.Outcome(UpdateTrigger.Result.QUEUED, "run queued (" + reason.name().toLowerCase()
-                + ", by " + requestedBy + ")");
+    public UpdateSchedule schedule() {
+        return schedule;
     }
 
-    private RunRecord runQueued(UpdateRunner.Reason reason, String requestedBy) {
+    public synchronized UpdateState state() {
+        return state;
+    }
+
+    /** Starts the loop: its first step runs a queued run or waits for the schedule. */
+    public void start() {
         synchronized (this) {
-            queued = false;
-            running = true;
+            started = true;
         }
-        try {
-            RunRecord r = runner.run(reason, requestedBy);
-            if (reason == UpdateRunner.Reason.RESUME && "skipped".equals(r.outcome())) {
-                // At start-up the resume is asked for before the first master probe; keep it owed until a tick
-                // finds the preconditions met, as a blocked catch-up is.
-                resumeOwed = true;
+        loop.start();
+    }
+
+    /** Asks for a run; returns at once. */
+    public TriggerOutcome request(UpdateRunner.Reason reason, String requestedBy) {
+        TriggerOutcome answer;
+        boolean wake;
+        synchronized (this) {
+            answer = transition(new UpdateState.Request(reason, requestedBy));
+            wake = started && answer.result() == TriggerOutcome.Result.QUEUED;
+        }
+        if (wake) {
+            loop.wake();
+        }
+        return answer;
+    }
+
+    /** Applies a request; the caller holds the lock. */
+    private TriggerOutcome transition(UpdateState.Request request) {
+        UpdateState.Next next = UpdateState.on(state, request);
+        state = next.state();
+        TriggerOutcome.Result result = next.answer().orElseThrow();
+        return switch (result) {
+            case QUEUED -> {
+                last = new CompletableFuture<>();
+                UpdateState.Queued q = (UpdateState.Queued) state;
+                yield new TriggerOutcome(result, "run queued (" + q.reason().name().toLowerCase() + ", by "
+                        + q.by() + ")");
             }
-            boolean scheduled = reason == UpdateRunner.Reason.SCHEDULE || reason == UpdateRunner.Reason.CATCH_UP;
-            schedule.ran(scheduled, !"skipped".equals(r.outcome()));
-            return r;
-        } catch (RuntimeException e) {
-            Log.errorf(e, "Update run (%s) failed unexpectedly", reason);
-            throw e;
-        } finally {
-            synchronized (this) {
-                running = false;
+            case ALREADY_RUNNING -> new TriggerOutcome(result, "a run is in progress: "
+                    + runner.current().map(c -> c.id() + " (" + c.phase().tag() + ")").orElse("starting"));
+            case ALREADY_QUEUED -> new TriggerOutcome(result, "a run is already queued");
+            case REFUSED -> new TriggerOutcome(result, "refused");
+        };
+    }
+
+    /** The loop's step: queues what is due, runs a queued run to its end, says when it is next due. */
+    private Instant step(Instant now) {
+        if (!recovered) {
+            recovered = true;
+            recover();
+        }
+        UpdateState.Queued queued;
+        synchronized (this) {
+            UpdateState.dueAt(state, now, schedule.due()).ifPresent(this::transition);
+            if (!(state instanceof UpdateState.Queued q)) {
+                return UpdateState.nextDue(state, now, schedule.nextDue());
             }
+            queued = q;
+        }
+        run(queued);
+        synchronized (this) {
+            return UpdateState.nextDue(state, clock.instant(), schedule.nextDue());
         }
     }
 
-    /** The scheduler's tick: queues a run when the schedule says one is due. */
-    public void tick() {
-        if (resumeOwed) {
-            resumeOwed = false;
-            request(UpdateRunner.Reason.RESUME, "restart (retry)");
-            return;
+    /** The first step's work; a state-file fault is logged and the loop goes on. */
+    private void recover() {
+        long t0 = System.nanoTime();
+        try {
+            runner.load();
+            runner.recoverInterrupted().ifPresent(r -> {
+                if (resumeInterrupted && r.log() != null) {
+                    Log.infof("Resuming interrupted run %s with emerge --resume", r.id());
+                    TriggerOutcome queued;
+                    synchronized (this) {
+                        // this step runs what it queues: no wake
+                        queued = transition(new UpdateState.Request(UpdateRunner.Reason.RESUME, "restart"));
+                    }
+                    if (queued.result() != TriggerOutcome.Result.QUEUED) {
+                        Log.infof("Resume of %s not queued: %s", r.id(), queued.message());
+                    }
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // a state-file fault must not stop the agent (its supervisor would restart it into the same fault)
+            Log.errorf(e, "Cannot check for an interrupted update run");
         }
-        schedule.due().ifPresent(reason -> request(reason, "schedule"));
+        Log.debugf("Update loop: history and interrupted-run check took %d ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private void run(UpdateState.Queued queued) {
+        RunAttempt attempt = runner.begin(queued.reason(), queued.by());
+        RunRecord recorded = null;
+        try {
+            try (attempt) {
+                synchronized (this) {
+                    state = UpdateState.on(state, new UpdateState.Started(attempt.id())).state();
+                }
+                runner.perform(attempt);
+            }
+            recorded = attempt.record();
+            boolean scheduled = queued.reason() == UpdateRunner.Reason.SCHEDULE
+                    || queued.reason() == UpdateRunner.Reason.CATCH_UP;
+            schedule.ran(scheduled, recorded.outcome().gotThrough());
+        } finally {
+            CompletableFuture<RunRecord> done;
+            synchronized (this) {
+                RunOutcome outcome = attempt.outcome().orElse(RunOutcome.ERROR);
+                // a blocked resume is owed: at start-up it is asked for before the first master probe
+                state = UpdateState.on(state, new UpdateState.Ended(outcome, clock.instant().plus(retryInterval)))
+                        .state();
+                done = last;
+            }
+            if (done != null) {
+                if (recorded != null) {
+                    done.complete(recorded);
+                } else {
+                    done.completeExceptionally(new IllegalStateException("run " + attempt.id() + " not recorded"));
+                }
+            }
+        }
     }
 
     public synchronized boolean busy() {
-        return queued || running;
+        return state instanceof UpdateState.Queued || state instanceof UpdateState.Running;
     }
 
     /** Waits for the last queued run (tests, shutdown). */
     public Optional<RunRecord> awaitLast(long timeout, TimeUnit unit) throws Exception {
-        Future<RunRecord> f;
+        CompletableFuture<RunRecord> f;
         synchronized (this) {
             f = last;
         }
         return f == null ? Optional.empty() : Optional.of(f.get(timeout, unit));
     }
 
-    public UpdateSchedule schedule() {
-        return schedule;
+    /** Runs {@code work} on the loop's thread, after what runs now (a run): tests use it to hold the loop. */
+    public void execute(Runnable work) {
+        loop.execute(work);
+    }
+
+    /** Waits until the loop's thread has done what it had to do so far (tests). */
+    public void awaitIdle() throws Exception {
+        loop.awaitIdle();
+    }
+
+    /** When the loop's step is next due, or null when it waits for a trigger. */
+    public Instant due() {
+        return loop.due();
     }
 
     /** The "update" section of status. */
     public Map<String, Object> status() {
+        UpdateState now = state();
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", now.tag());
         m.put("running", runner.current().map(c -> {
             Map<String, Object> cur = new LinkedHashMap<>();
             EmergeProgress.Snapshot s = c.progress().snapshot();
             cur.put("id", c.id());
-            cur.put("reason", c.reason().name().toLowerCase().replace('_', '-'));
-            cur.put("phase", c.phase());
+            cur.put("reason", c.reason().tag());
+            cur.put("phase", c.phase().tag());
             cur.put("startedAt", c.startedAt().toString());
             cur.put("progress", s.display());
             cur.put("index", s.index());
             cur.put("total", s.total());
             return (Object) cur;
         }).orElse(null));
-        m.put("queued", queued);
+        m.put("queued", now instanceof UpdateState.Queued);
         m.put("pending", runner.pending());
         m.put("last", runner.history().last().map(r -> {
             Map<String, Object> l = new LinkedHashMap<>();
             l.put("id", r.id());
             l.put("reason", r.reason());
-            l.put("outcome", r.outcome());
+            l.put("outcome", r.outcome().tag());
             l.put("message", r.message());
             l.put("startedAt", r.startedAt());
             l.put("endedAt", r.endedAt());
@@ -139,7 +260,9 @@ public final class UpdateLoop {
         return m;
     }
 
-    public void shutdown() {
-        executor.shutdownNow();
+    /** Stops the loop; a run in progress is interrupted (its emerge survives the agent, as before). */
+    @Override
+    public void close() {
+        loop.close();
     }
 }

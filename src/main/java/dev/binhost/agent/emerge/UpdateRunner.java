@@ -3,6 +3,7 @@ package dev.binhost.agent.emerge;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.binhost.agent.history.RunHistory;
+import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.posix.Posix;
@@ -38,7 +39,8 @@ import java.util.function.Supplier;
 /**
  * One update run, start to end: the agent's lock, the preconditions, the config pull, the pretend plan, the
  * policy, the real emerge, the outcome; persisted in the history, counted in metrics, announced to the notify
- * command. A plain class (no CDI) so tests drive it against the stand-in emerge.
+ * command. A plain class (no CDI) so tests drive it against the stand-in emerge. Each run is a {@link RunAttempt}
+ * whose close records it, so a run is recorded exactly once on every path, an unexpected exception included.
  *
  * <p>While a run is past its preconditions a marker file ({@code current-run.json}) in the state dir holds its
  * record; it is removed when the run's history line is written. A marker found on start-up is a run the agent
@@ -46,14 +48,21 @@ import java.util.function.Supplier;
  */
 public class UpdateRunner {
     /** Why a run started; goes into the history. */
-    public enum Reason { SCHEDULE, TRIGGER, CATCH_UP, RESUME }
+    public enum Reason {
+        SCHEDULE, TRIGGER, CATCH_UP, RESUME;
 
-    /** What a running run is doing, for status. */
-    public record Current(String id, Reason reason, String phase, Instant startedAt, EmergeProgress progress) {
+        /** The name in the history and status: schedule, trigger, catch-up, resume. */
+        public String tag() {
+            return name().toLowerCase().replace('_', '-');
+        }
     }
 
-    /** The marker of a run in progress. */
-    public record Marker(RunRecord record, String phase, Long emergePid) {
+    /** What a running run is doing, for status. */
+    public record Current(String id, Reason reason, RunPhase phase, Instant startedAt, EmergeProgress progress) {
+    }
+
+    /** The marker of a run in progress; {@code phase} null when another version wrote a phase this one lacks. */
+    public record Marker(RunRecord record, RunPhase phase, Long emergePid) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -73,7 +82,7 @@ public class UpdateRunner {
     private final Clock clock;
     private final MeterRegistry registry;
     private final OwnedMeters gauges;
-    private final AtomicReference<Current> current = new AtomicReference<>();
+    private final AtomicReference<RunAttempt> current = new AtomicReference<>();
     private final AtomicLong lastSuccessEpoch = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
 
@@ -93,9 +102,6 @@ public class UpdateRunner {
         this.clock = clock;
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
-        // the history skips unusable lines, so every success read back has a valid endedAt
-        history.read().stream().filter(r -> "success".equals(r.outcome())).reduce((a, b) -> b)
-                .ifPresent(r -> lastSuccessEpoch.set(Instant.parse(r.endedAt()).getEpochSecond()));
         gauges.add(Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get)
                 .baseUnit("seconds").description("Unix time of the last successful update run").register(registry));
         gauges.add(Gauge.builder("binhost.update.pending", pending, AtomicLong::get)
@@ -105,12 +111,23 @@ public class UpdateRunner {
         }
     }
 
+    /**
+     * Reads the history once, off the start-up path (the update loop's first step): the last success for its
+     * gauge. Until then the gauge reads 0.
+     */
+    public void load() {
+        // the history skips unusable lines, so every success read back has a valid endedAt
+        history.read().stream().filter(r -> r.outcome() == RunOutcome.SUCCESS).reduce((a, b) -> b)
+                .ifPresent(r -> lastSuccessEpoch.compareAndSet(0, Instant.parse(r.endedAt()).getEpochSecond()));
+    }
+
     public RunHistory history() {
         return history;
     }
 
     public Optional<Current> current() {
-        return Optional.ofNullable(current.get());
+        return Optional.ofNullable(current.get())
+                .map(a -> new Current(a.id(), a.reason(), a.phase(), a.startedAt(), a.progress()));
     }
 
     public long pending() {
@@ -172,11 +189,12 @@ public class UpdateRunner {
         }
         boolean stillRunning = marker.emergePid() != null && posix.kill(marker.emergePid().intValue(), 0)
                 && HostChecks.emergePids(procDir).contains(marker.emergePid());
-        RunRecord ended = r.withEnd(clock.instant().toString(), "interrupted",
-                "the agent stopped during the " + marker.phase() + " phase" + progress
+        RunRecord ended = r.withEnd(clock.instant().toString(), RunOutcome.INTERRUPTED,
+                "the agent stopped during " + (marker.phase() == null ? "its run"
+                        : "the " + marker.phase().tag() + " phase") + progress
                         + (stillRunning ? "; emerge (pid " + marker.emergePid() + ") is still running" : ""));
         history.append(ended);
-        registry.counter("binhost.update.runs", "outcome", "interrupted").increment();
+        registry.counter("binhost.update.runs", "outcome", RunOutcome.INTERRUPTED.tag()).increment();
         Files.deleteIfExists(markerFile());
         Log.warnf("Update run %s was interrupted: %s", r.id(), ended.message());
         return Optional.of(ended);
@@ -195,22 +213,61 @@ public class UpdateRunner {
 
     /** Runs one update to its end on the calling thread and returns what the history recorded. */
     public RunRecord run(Reason reason, String requestedBy) {
+        RunAttempt run = begin(reason, requestedBy);
+        try (run) {
+            perform(run);
+        }
+        return run.record();
+    }
+
+    /** Starts a run: it shows in {@link #current()} until it is closed, which records it. */
+    public RunAttempt begin(Reason reason, String requestedBy) {
         Instant started = clock.instant();
         String id = ID.format(started) + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
-        Run run = new Run(id, reason, requestedBy, started);
-        current.set(new Current(id, reason, "preconditions", started, run.progress));
+        RunAttempt run = new RunAttempt(id, reason, requestedBy, started, this::record);
+        current.set(run);
+        return run;
+    }
+
+    /**
+     * Does the run's work on the calling thread and says how it ended. The agent's own faults end it as an
+     * error: a state file it cannot write, or an unexpected exception (logged with its trace; an {@link Error}
+     * is recorded, then thrown on).
+     */
+    void perform(RunAttempt run) {
+        try {
+            steps(run);
+        } catch (IOException e) {
+            Log.errorf(e, "Update run %s failed", run.id());
+            run.end(RunOutcome.ERROR, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            run.end(RunOutcome.INTERRUPTED, "the agent is shutting down");
+        } catch (RuntimeException e) {
+            Log.errorf(e, "Update run %s failed unexpectedly in the %s phase", run.id(), run.phase().tag());
+            run.crashed(e);
+        } catch (Error e) {
+            run.crashed(e);
+            throw e;
+        }
+    }
+
+    private void steps(RunAttempt run) throws IOException, InterruptedException {
         try (Posix.FileLock lock = posix.tryLock(stateDir.resolve("update.lock"))) {
             if (!lock.acquired()) {
                 run.check("agent-lock", Verdict.no("another binhost-agent holds " + stateDir.resolve("update.lock")));
-                return run.end("skipped", "blocked by agent-lock");
+                run.end(RunOutcome.SKIPPED, "blocked by agent-lock");
+                return;
             }
             run.check("agent-lock", Verdict.ok("held"));
             if (!checkPreconditions(run)) {
-                return run.end("skipped", "blocked by " + run.blocking());
+                run.end(RunOutcome.SKIPPED, "blocked by " + run.blocking());
+                return;
             }
-            Files.writeString(lastRunFile(), started.toString() + "\n");
-            if (reason == Reason.RESUME) {
-                return apply(run, List.of("--resume"));
+            Files.writeString(lastRunFile(), run.startedAt().toString() + "\n");
+            if (run.reason() == Reason.RESUME) {
+                apply(run, List.of("--resume"));
+                return;
             }
             List<String> args = new ArrayList<>(config.emergeArgs());
             config.exclude().ifPresent(atoms -> atoms.forEach(a -> {
@@ -220,19 +277,11 @@ public class UpdateRunner {
             if (run.binariesOnlyByPower || config.binariesOnly() == UpdateConfig.BinariesOnly.USEPKGONLY) {
                 args.add("--usepkgonly");
             }
-            return planAndApply(run, args);
-        } catch (IOException e) {
-            Log.errorf(e, "Update run %s failed", id);
-            return run.end("error", e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return run.end("interrupted", "the agent is shutting down");
-        } finally {
-            current.set(null);
+            planAndApply(run, args);
         }
     }
 
-    private boolean checkPreconditions(Run run) {
+    private boolean checkPreconditions(RunAttempt run) {
         for (RunPrecondition p : preconditions.get()) {
             Verdict v;
             try {
@@ -263,7 +312,7 @@ public class UpdateRunner {
         }
         Optional<ConfigRefresher> pull = refresher.get();
         if (pull.isPresent()) {
-            current.set(new Current(run.id, run.reason, "config-pull", run.started, run.progress));
+            run.phase(RunPhase.CONFIG_PULL);
             Verdict v;
             try {
                 v = pull.get().refreshBeforeRun();
@@ -275,14 +324,14 @@ public class UpdateRunner {
         return run.blocking().isEmpty();
     }
 
-    private RunRecord planAndApply(Run run, List<String> args) throws IOException, InterruptedException {
+    private void planAndApply(RunAttempt run, List<String> args) throws IOException, InterruptedException {
         List<String> pretendArgs = new ArrayList<>(args);
         pretendArgs.add("--pretend");
         pretendArgs.add("--verbose");
-        Path planLog = newLog(run.id + "-plan.log");
+        Path planLog = newLog(run.id() + "-plan.log");
         run.planLog = planLog.toString();
-        writeMarker(run, "plan", null);
-        current.set(new Current(run.id, run.reason, "plan", run.started, run.progress));
+        run.phase(RunPhase.PLAN);
+        writeMarker(run, null);
         CommandResult planned = runner.run(Command.of("emerge-plan", argv(pretendArgs)).log(planLog)
                 .deadline(config.planDeadline()).build());
         EmergePlan plan = EmergePlan.parse(Files.readString(planLog, StandardCharsets.UTF_8));
@@ -293,48 +342,45 @@ public class UpdateRunner {
                             .map(n -> ": " + n.headline()).orElse(plan.hasUnsatisfiedHardBlocker()
                                     ? ": hard blocker " + plan.blockers().get(0).text() : "");
             run.exitCode = planned.exitCode();
-            return run.end("plan-failed", why);
+            run.end(RunOutcome.PLAN_FAILED, why);
+            return;
         }
         pending.set(plan.installCount());
         UpdatePolicy.Decision d = UpdatePolicy.decide(plan, config.mode(), config.binariesOnly(),
                 config.maxLocalBuilds());
         run.policy = d.rule();
         switch (d.action()) {
-            case NOTHING_TO_DO:
-                return run.end("nothing-to-do", d.message());
-            case REFUSE:
-                return run.end("refused", d.message());
-            case NOTIFY_ONLY:
-                return run.end("planned", d.message());
-            default:
-                return apply(run, args);
+            case NOTHING_TO_DO -> run.end(RunOutcome.NOTHING_TO_DO, d.message());
+            case REFUSE -> run.end(RunOutcome.REFUSED, d.message());
+            case NOTIFY_ONLY -> run.end(RunOutcome.PLANNED, d.message());
+            default -> apply(run, args);
         }
     }
 
-    private RunRecord apply(Run run, List<String> args) throws IOException, InterruptedException {
-        Path log = newLog(run.id + "-emerge.log");
+    private void apply(RunAttempt run, List<String> args) throws IOException, InterruptedException {
+        Path log = newLog(run.id() + "-emerge.log");
         run.log = log.toString();
-        current.set(new Current(run.id, run.reason, "apply", run.started, run.progress));
+        run.phase(RunPhase.APPLY);
         // survives an agent restart: the next start finds the marker and records how far it got
         ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log).survivesAgent()
-                .deadline(config.runDeadline()).onLine(run.progress::accept).build());
-        writeMarker(run, "apply", emerge.pid());
+                .deadline(config.runDeadline()).onLine(run.progress()::accept).build());
+        writeMarker(run, emerge.pid());
         CommandResult result = emerge.await();
-        EmergeOutcome o = EmergeOutcome.of(run.progress.snapshot(), EmergePlan.parse(result.outputTail()),
+        EmergeOutcome o = EmergeOutcome.of(run.progress().snapshot(), EmergePlan.parse(result.outputTail()),
                 result.exitCode(), result.timedOut());
-        run.outcome = o;
+        run.emerged = o;
         run.exitCode = o.exitCode();
         registry.counter("binhost.update.packages", "kind", "binary").increment(o.installedBinary());
         registry.counter("binhost.update.packages", "kind", "compiled").increment(o.installedCompiled());
-        String outcome = switch (o.result()) {
-            case SUCCESS -> "success";
-            case FAILED -> "failed";
-            case TIMED_OUT -> "timed-out";
+        RunOutcome outcome = switch (o.result()) {
+            case SUCCESS -> RunOutcome.SUCCESS;
+            case FAILED -> RunOutcome.FAILED;
+            case TIMED_OUT -> RunOutcome.TIMED_OUT;
         };
         if (o.result() == EmergeOutcome.Result.SUCCESS) {
             pending.set(0);
         }
-        return run.end(outcome, o.message());
+        run.end(outcome, o.message());
     }
 
     /** Creates the log file first: ProcessRunner measures an existing log's size to know where this run starts. */
@@ -353,84 +399,54 @@ public class UpdateRunner {
         return argv;
     }
 
-    private void writeMarker(Run run, String phase, Long pid) throws IOException {
-        DurableFile.replace(markerFile(), JSON.writeValueAsBytes(new Marker(run.record(null, null, null), phase, pid)));
+    private void writeMarker(RunAttempt run, Long pid) throws IOException {
+        DurableFile.replace(markerFile(), JSON.writeValueAsBytes(new Marker(run.snapshot(null, null, null),
+                run.phase(), pid)));
     }
 
-    /** The bookkeeping of one run. */
-    private final class Run {
-        final String id;
-        final Reason reason;
-        final String requestedBy;
-        final Instant started;
-        final List<RunRecord.Check> checks = new ArrayList<>();
-        final EmergeProgress progress = new EmergeProgress();
-        boolean binariesOnlyByPower;
-        EmergePlan plan;
-        String policy;
-        EmergeOutcome outcome;
-        Integer exitCode;
-        String planLog;
-        String log;
-
-        Run(String id, Reason reason, String requestedBy, Instant started) {
-            this.id = id;
-            this.reason = reason;
-            this.requestedBy = requestedBy;
-            this.started = started;
-        }
-
-        void check(String name, Verdict v) {
-            checks.add(new RunRecord.Check(name, v.ok(), v.detail()));
-        }
-
-        String blocking() {
-            return String.join(", ", checks.stream().filter(c -> !c.ok())
-                    .map(c -> c.name() + " (" + c.detail() + ")").toList());
-        }
-
-        RunRecord record(String endedAt, String outcomeName, String message) {
-            RunRecord.Plan p = plan == null ? null : new RunRecord.Plan(plan.installCount(), plan.binaries().size(),
-                    plan.compiled().size(), (int) plan.packages().stream()
-                            .filter(x -> x.kind() == PlannedPackage.Kind.UNINSTALL).count(),
-                    plan.compiled().stream().map(c -> new RunRecord.Compiled(c.cpv(),
-                            c.reason().map(r -> r.kind().name().toLowerCase().replace('_', '-')).orElse(""),
-                            c.reason().map(CompileReason::text).orElse(""))).toList(),
-                    plan.notices().stream().filter(n -> n.severity() != EmergePlan.Severity.INFO)
-                            .map(EmergePlan.Notice::headline).toList());
-            return new RunRecord(id, reason.name().toLowerCase().replace('_', '-'), requestedBy, started.toString(),
-                    endedAt, List.copyOf(checks), p, policy, outcomeName, exitCode,
-                    outcome == null ? null : outcome.failedPackage().orElse(null),
-                    outcome == null ? null : outcome.failedPhase().orElse(null), message,
-                    outcome == null ? null : outcome.installedBinary(),
-                    outcome == null ? null : outcome.installedCompiled(), planLog, log);
-        }
-
-        RunRecord end(String outcomeName, String message) {
+    /**
+     * Records a closed run: the history line, the marker's removal, the metrics, the log line, the notify
+     * command. Each part's failure is logged and does not keep the others from happening.
+     */
+    private RunRecord record(RunAttempt run) {
+        try {
             Instant ended = clock.instant();
-            RunRecord r = record(ended.toString(), outcomeName, message);
+            RunOutcome outcome = run.outcome().orElseThrow();
+            RunRecord r = run.snapshot(ended.toString(), outcome, run.message());
             try {
                 // a catch-up or resume retried every few minutes while the master is down would flood the history
-                if (!(outcomeName.equals("skipped") && (reason == Reason.CATCH_UP || reason == Reason.RESUME))) {
+                if (outcome.gotThrough() || run.reason() == Reason.SCHEDULE || run.reason() == Reason.TRIGGER) {
                     history.append(r);
                 }
                 Files.deleteIfExists(markerFile());
-            } catch (IOException e) {
-                Log.errorf(e, "Cannot record update run %s in %s", id, history.file());
+            } catch (IOException | RuntimeException e) {
+                Log.errorf(e, "Cannot record update run %s in %s", run.id(), history.file());
             }
-            registry.counter("binhost.update.runs", "outcome", outcomeName).increment();
-            Timer.builder("binhost.update.duration").description("Time an update run took, preconditions to outcome")
-                    .tag("outcome", outcomeName).register(registry).record(Duration.between(started, ended));
-            if (outcomeName.equals("success")) {
+            try {
+                registry.counter("binhost.update.runs", "outcome", outcome.tag()).increment();
+                Timer.builder("binhost.update.duration")
+                        .description("Time an update run took, preconditions to outcome")
+                        .tag("outcome", outcome.tag()).register(registry)
+                        .record(Duration.between(run.startedAt(), ended));
+            } catch (RuntimeException e) {
+                Log.errorf(e, "Cannot count update run %s", run.id());
+            }
+            if (outcome == RunOutcome.SUCCESS) {
                 lastSuccessEpoch.set(ended.getEpochSecond());
             }
-            if (outcomeName.equals("skipped")) {
-                Log.infof("Update run %s (%s) skipped: %s", id, reason, message);
+            if (outcome.gotThrough()) {
+                Log.infof("Update run %s (%s): %s: %s", run.id(), run.reason(), outcome.tag(), r.message());
             } else {
-                Log.infof("Update run %s (%s): %s: %s", id, reason, outcomeName, message);
+                Log.infof("Update run %s (%s) skipped: %s", run.id(), run.reason(), r.message());
             }
-            notifyAfter(r);
+            try {
+                notifyAfter(r);
+            } catch (RuntimeException e) {
+                Log.errorf(e, "Notify command after run %s failed", run.id());
+            }
             return r;
+        } finally {
+            current.compareAndSet(run, null);
         }
     }
 
@@ -438,10 +454,9 @@ public class UpdateRunner {
         if (config.notifyCommand().isEmpty()) {
             return;
         }
-        boolean failure = List.of("failed", "timed-out", "plan-failed", "refused", "error", "interrupted")
-                .contains(r.outcome());
+        boolean failure = r.outcome().failure();
         boolean change = failure || (r.installedBinary() != null && r.installedBinary() + r.installedCompiled() > 0)
-                || "planned".equals(r.outcome());
+                || r.outcome() == RunOutcome.PLANNED;
         boolean wanted = switch (config.notifyOn()) {
             case ALWAYS -> true;
             case FAILURE -> failure;

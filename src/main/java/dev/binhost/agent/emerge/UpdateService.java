@@ -2,24 +2,23 @@ package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Durations;
+import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.StatusContributor;
 import dev.binhost.agent.spi.UpdateActivity;
-import dev.binhost.agent.spi.UpdateTrigger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -28,10 +27,11 @@ import java.util.Optional;
 
 /**
  * The update runs as the agent runs them: scheduled (cron + random delay, catch-up), triggered by the control
- * API (coalesced), checked against every {@link RunPrecondition} bean, reported in status and metrics.
+ * API (coalesced), checked against every {@link RunPrecondition} bean, reported in status and metrics. The
+ * {@link UpdateLoop} sleeps until the next run is due; nothing here ticks.
  */
 @ApplicationScoped
-public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContributor {
+public class UpdateService implements UpdateActivity, StatusContributor {
     private final UpdateConfig config;
     private final UpdateLoop loop;
     private final Path procDir;
@@ -39,7 +39,7 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
     @Inject
     public UpdateService(UpdateConfig config, AgentConfig agent, ProcessRunner processes, Posix posix,
             Instance<RunPrecondition> preconditions, Instance<ConfigRefresher> refresher, Clock clock,
-            MeterRegistry registry) {
+            MeterRegistry registry, Heartbeats heartbeats) {
         this.config = config;
         this.procDir = agent.procDir();
         UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
@@ -47,32 +47,23 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
                 () -> refresher.isResolvable() ? Optional.of(refresher.get()) : Optional.empty(), clock, registry);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
-        this.loop = new UpdateLoop(runner, schedule);
+        this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);
     }
 
-    void onStart(@Observes StartupEvent event) {
-        try {
-            loop.runner().recoverInterrupted().ifPresent(r -> {
-                if (config.resumeInterrupted() && r.log() != null) {
-                    Log.infof("Resuming interrupted run %s with emerge --resume", r.id());
-                    loop.request(UpdateRunner.Reason.RESUME, "restart");
-                }
-            });
-        } catch (IOException | RuntimeException e) {
-            // a state-file fault must not stop the agent (its supervisor would restart it into the same fault)
-            Log.errorf(e, "Cannot check for an interrupted update run");
-        }
+    /**
+     * After {@link dev.binhost.agent.config.ConfigCheck} (priority 1) checked the config and took the state dir's
+     * lock: starts the loop, whose first step records a run the last agent left unfinished (that reads files,
+     * so start-up does not wait for it).
+     */
+    void onStart(@Observes @Priority(100) StartupEvent event) {
+        loop.start();
         Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),
-                Durations.human(config.randomDelay()), loop.schedule().nextDue(), loop.schedule().owed() ? " (catch-up of a missed run)" : "");
+                Durations.human(config.randomDelay()), loop.schedule().nextDue(),
+                loop.schedule().owed() ? " (catch-up of a missed run)" : "");
     }
 
-    @Scheduled(identity = "update-schedule", every = "15s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void tick() {
-        loop.tick();
-    }
-
-    @Override
-    public Outcome trigger(String requestedBy) {
+    /** Asks for a run now (the control API's trigger); coalesced with one queued or running. */
+    public TriggerOutcome trigger(String requestedBy) {
         return loop.request(UpdateRunner.Reason.TRIGGER, requestedBy);
     }
 
@@ -96,7 +87,7 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
     }
 
     void stop(@Observes ShutdownEvent event) {
-        loop.shutdown();
+        loop.close();
         loop.runner().removeGauges();
     }
 

@@ -34,6 +34,8 @@ public class RunHistory {
     private final int keep;
     private int lines = -1;
     private List<Integer> skippedLines = List.of();
+    /** The newest record, once known (read or appended): status asks for it often, and must not read the file. */
+    private java.util.Optional<RunRecord> last;
     /** Bad lines already warned about (number and content), so re-reads do not repeat the warning. */
     private final Set<String> warned = new HashSet<>();
 
@@ -74,6 +76,7 @@ public class RunHistory {
             }
             ch.force(true);
         }
+        last = java.util.Optional.of(record);
         if (lines < 0) {
             lines = read().size();
         } else {
@@ -93,6 +96,7 @@ public class RunHistory {
         List<Integer> skipped = new ArrayList<>();
         skippedLines = skipped;
         if (!Files.exists(file)) {
+            last = java.util.Optional.empty();
             return out;
         }
         byte[] bytes;
@@ -117,19 +121,29 @@ public class RunHistory {
                     continue;
                 }
             } catch (IOException | RuntimeException e) {
-                problem = i == all.length - 1 ? "torn by a crash mid-write" : firstLine(e.getMessage());
+                problem = i == all.length - 1 ? "torn by a crash mid-write" : firstLine(reason(e));
             }
             skipped.add(i + 1);
             if (warned.add((i + 1) + ":" + l.hashCode())) {
                 Log.warnf("Run history %s line %d unusable (%s); skipped", file, i + 1, problem);
             }
         }
+        last = out.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(out.get(out.size() - 1));
         return out;
     }
 
     /** Line numbers the last {@link #read()} skipped. */
     public synchronized List<Integer> skippedLines() {
         return List.copyOf(skippedLines);
+    }
+
+    /** The innermost message: "unknown outcome 'x'" rather than Jackson's wrapping of it. */
+    private static String reason(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t instanceof IllegalArgumentException && t.getMessage() != null ? t.getMessage() : e.getMessage();
     }
 
     private static String firstLine(String message) {
@@ -140,9 +154,12 @@ public class RunHistory {
         return nl < 0 ? message : message.substring(0, nl);
     }
 
+    /** The newest usable record; reads the file only the first time (appends keep it). */
     public synchronized java.util.Optional<RunRecord> last() {
-        List<RunRecord> all = read();
-        return all.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(all.get(all.size() - 1));
+        if (last == null) {
+            read();
+        }
+        return last;
     }
 
     private void trim() throws IOException {

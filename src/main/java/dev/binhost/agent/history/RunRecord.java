@@ -4,14 +4,12 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * One update run as the history keeps it: why it ran, when, what blocked or allowed it, what the plan said and
  * how it ended. Times are ISO-8601 strings so the JSON line reads the same everywhere.
  *
- * @param outcome  success, failed, timed-out, skipped (a precondition blocked), refused (policy), planned
- *                 (notify-only), nothing-to-do, plan-failed, interrupted, error
+ * @param outcome  how it ended ({@link RunOutcome}, written by its tag); null only in the marker of a run in progress
  */
 public record RunRecord(
         String id,
@@ -22,7 +20,7 @@ public record RunRecord(
         List<Check> preconditions,
         Plan plan,
         String policy,
-        String outcome,
+        RunOutcome outcome,
         Integer exitCode,
         String failedPackage,
         String failedPhase,
@@ -31,10 +29,6 @@ public record RunRecord(
         Integer installedCompiled,
         String planLog,
         String log) {
-
-    /** Every outcome the runner writes. */
-    public static final Set<String> OUTCOMES = Set.of("success", "failed", "timed-out", "skipped", "refused",
-            "planned", "nothing-to-do", "plan-failed", "interrupted", "error");
 
     /**
      * Why this record, as read back from a state file, cannot be used (what the agent would trip over at start:
@@ -54,8 +48,8 @@ public record RunRecord(
             if (time.isPresent()) {
                 return time;
             }
-            if (!OUTCOMES.contains(outcome)) {
-                return Optional.of("unknown outcome " + (outcome == null ? "(none)" : "'" + outcome + "'"));
+            if (outcome == null) {
+                return Optional.of("no outcome");
             }
         }
         if (preconditions != null && preconditions.contains(null)) {
@@ -93,7 +87,7 @@ public record RunRecord(
     public record Compiled(String cpv, String reason, String detail) {
     }
 
-    public RunRecord withEnd(String endedAt, String outcome, String message) {
+    public RunRecord withEnd(String endedAt, RunOutcome outcome, String message) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
                 exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log);
     }

@@ -2,9 +2,9 @@ package dev.binhost.agent.control;
 
 import dev.binhost.agent.cli.Cli;
 import dev.binhost.agent.cli.CliConfig;
+import dev.binhost.agent.emerge.UpdateService;
+import dev.binhost.agent.history.RunRecord;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -17,7 +17,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
@@ -26,20 +27,11 @@ import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The running agent's control socket and status endpoint, with a stand-in update runner behind trigger. */
+/** The running agent's control socket and status endpoint, with the real update runs behind trigger. */
 @QuarkusTest
-@TestProfile(ControlSocketTest.WithTrigger.class)
 class ControlSocketTest {
-    /** Enables {@link RecordingTrigger} only for this test, so other tests see the real beans. */
-    public static class WithTrigger implements QuarkusTestProfile {
-        @Override
-        public Set<Class<?>> getEnabledAlternatives() {
-            return Set.of(RecordingTrigger.class);
-        }
-    }
-
     @Inject
-    RecordingTrigger trigger;
+    UpdateService updates;
 
     @ConfigProperty(name = "binhost.control.socket")
     Path socket;
@@ -71,21 +63,34 @@ class ControlSocketTest {
     }
 
     @Test
-    void cliTrigger_againstTheRunningAgent_printsQueuedThenAlreadyQueued() {
-        trigger.requests().clear();
+    void cliTrigger_againstTheRunningAgent_printsQueuedThenAlreadyQueued() throws Exception {
         CliConfig config = CliConfig.of(Map.of("binhost.control.socket", socket.toString()));
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Cli cli = new Cli(config, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(Cli.OK, cli.run("trigger"));
-        assertEquals(Cli.OK, cli.run("trigger"));
+        // hold the update loop's thread, so the first trigger's run is still queued when the second comes
+        CountDownLatch release = new CountDownLatch(1);
+        updates.loop().execute(() -> {
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            assertEquals(Cli.OK, cli.run("trigger"));
+            assertEquals(Cli.OK, cli.run("trigger"));
+        } finally {
+            release.countDown();
+        }
+        RunRecord run = updates.loop().awaitLast(30, TimeUnit.SECONDS).orElseThrow();
 
-        assertEquals("update run queued: run queued; starts within a minute\n"
-                + "an update run was already queued: a run is already waiting\n", out.toString(StandardCharsets.UTF_8));
-        assertEquals(2, trigger.requests().size());
-        assertTrue(trigger.requests().get(0).startsWith("control socket (user "), trigger.requests().get(0));
+        String said = out.toString(StandardCharsets.UTF_8);
+        assertTrue(said.matches("update run queued: run queued \\(trigger, by control socket \\(user [^)]+\\)\\)\n"
+                + "an update run was already queued: a run is already queued\n"), said);
+        assertTrue(run.requestedBy().startsWith("control socket (user "), run.requestedBy());
     }
 
     @Test

@@ -74,10 +74,15 @@ public final class StandIn {
     }
 
     public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<ConfigRefresher> refresher) {
+        return runner(preconditions, refresher, new ProcessRunner(new JnrPosix(), Duration.ofSeconds(2), 65536));
+    }
+
+    /** With a process runner of the test's (one that fails a chosen command, say). */
+    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<ConfigRefresher> refresher,
+            ProcessRunner processes) {
         writeScenario();
-        return new UpdateRunner(updateConfig(), dir.resolve("state"), dir.resolve("log"), proc,
-                new ProcessRunner(new JnrPosix(), Duration.ofSeconds(2), 65536), new JnrPosix(),
-                () -> preconditions, () -> refresher, Clock.systemUTC(), registry);
+        return new UpdateRunner(updateConfig(), dir.resolve("state"), dir.resolve("log"), proc, processes,
+                new JnrPosix(), () -> preconditions, () -> refresher, Clock.systemUTC(), registry);
     }
 
     public UpdateRunner runner() {

@@ -1,10 +1,15 @@
 package dev.binhost.agent.emerge;
 
+import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.history.RunOutcome;
+import dev.binhost.agent.history.RunHistory;
+import dev.binhost.agent.history.RunHistoryTest;
 import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.AgentDeathTest;
-import dev.binhost.agent.spi.UpdateTrigger;
+import dev.binhost.agent.spi.RunPrecondition;
+import dev.binhost.agent.spi.Verdict;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,10 +39,12 @@ class UpdateLoopTest {
         s.scenarioKeys.put("LINE_DELAY", "0.01");
         UpdateRunner runner = s.runner();
         UpdateLoop loop = new UpdateLoop(runner, new UpdateSchedule("0 30 3 * * ?", Duration.ZERO,
-                Duration.ofMinutes(10), true, Clock.systemUTC(), Optional.empty()));
+                Duration.ofMinutes(10), true, Clock.systemUTC(), Optional.empty()), s.updateConfig(),
+                Clock.systemUTC(), new Heartbeats(Clock.systemUTC()));
+        loop.start();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
-        List<UpdateTrigger.Result> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<TriggerOutcome.Result> results = java.util.Collections.synchronizedList(new ArrayList<>());
         for (int i = 0; i < 32; i++) {
             Thread t = new Thread(() -> {
                 try {
@@ -57,11 +65,65 @@ class UpdateLoopTest {
             t.join();
         }
         RunRecord r = loop.awaitLast(60, TimeUnit.SECONDS).orElseThrow();
-        assertEquals("success", r.outcome());
-        assertEquals(1, results.stream().filter(x -> x == UpdateTrigger.Result.QUEUED).count(), results.toString());
+        assertEquals(RunOutcome.SUCCESS, r.outcome());
+        assertEquals(1, results.stream().filter(x -> x == TriggerOutcome.Result.QUEUED).count(), results.toString());
         assertEquals(2, s.calls().size(), "one plan and one real emerge: " + s.calls());
         assertEquals(1, runner.history().read().size());
-        loop.shutdown();
+        assertEquals(new UpdateState.Idle(), loop.state());
+        loop.close();
+    }
+
+    @Test
+    void start_markerLeftBehind_firstStepRecordsIt_blockedResumeStaysOwed_untilARunGetsThrough() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        s.scenarioKeys.put("RESUME", Fixtures.DIR.resolve(Fixtures.entry("023-").file()).toString());
+        s.config.put("binhost.update.resume-interrupted", "true");
+        Path log = tmp.resolve("log/old-emerge.log");
+        Files.createDirectories(log.getParent());
+        Files.writeString(log, ">>> Emerging binary (1 of 11) app-misc/demo-1.0::gentoo\n");
+        Files.createDirectories(tmp.resolve("state"));
+        String record = RunHistory.json(RunHistoryTest.record(7, "x").withEnd(null, null, null))
+                .replace("\"/log/e\"", "\"" + log + "\"");
+        Files.writeString(tmp.resolve("state/current-run.json"),
+                "{\"record\":" + record + ",\"phase\":\"apply\",\"emergePid\":null}");
+        AtomicBoolean masterUp = new AtomicBoolean(false);
+        RunPrecondition master = new RunPrecondition() {
+            public String name() {
+                return "master-up";
+            }
+
+            public Verdict check() {
+                return masterUp.get() ? Verdict.ok("UP") : Verdict.no("DOWN");
+            }
+        };
+        UpdateRunner runner = s.runner(List.of(master), Optional.empty());
+        Clock clock = Clock.systemUTC();
+        UpdateLoop loop = new UpdateLoop(runner, new UpdateSchedule("0 30 3 * * ?", Duration.ZERO,
+                Duration.ofMinutes(10), true, clock, Optional.empty()), s.updateConfig(), clock,
+                new Heartbeats(clock));
+        try {
+            loop.start();
+            loop.awaitIdle();
+            RunRecord blocked = loop.awaitLast(30, TimeUnit.SECONDS).orElseThrow();
+            assertEquals(RunOutcome.SKIPPED, blocked.outcome());
+            assertEquals(UpdateRunner.Reason.RESUME.tag(), blocked.reason());
+            UpdateState owed = loop.state();
+            assertTrue(owed instanceof UpdateState.ResumeOwed, owed.toString());
+            assertEquals(((UpdateState.ResumeOwed) owed).retryAt(), loop.due(), "the loop sleeps until the retry");
+            assertEquals(List.of(RunOutcome.INTERRUPTED), runner.history().read().stream().map(RunRecord::outcome)
+                    .toList(), "recorded once; a blocked resume is not written");
+            assertTrue(s.calls().isEmpty(), "no emerge while blocked");
+
+            masterUp.set(true);
+            TriggerOutcome o = loop.request(UpdateRunner.Reason.TRIGGER, "admin");
+            assertEquals("run queued (resume, by admin)", o.message());
+            RunRecord resumed = loop.awaitLast(30, TimeUnit.SECONDS).orElseThrow();
+            assertEquals(RunOutcome.SUCCESS, resumed.outcome(), resumed.message());
+            assertEquals(List.of("--resume"), s.calls());
+            assertEquals(new UpdateState.Idle(), loop.state());
+        } finally {
+            loop.close();
+        }
     }
 
     @Test
@@ -145,16 +207,16 @@ class UpdateLoopTest {
         s.config.put("binhost.update.resume-interrupted", "true");
         UpdateRunner restarted = s.runner();
         RunRecord interrupted = restarted.recoverInterrupted().orElseThrow();
-        assertEquals("interrupted", interrupted.outcome());
+        assertEquals(RunOutcome.INTERRUPTED, interrupted.outcome());
         assertTrue(interrupted.message().contains("apply phase"), interrupted.message());
         assertTrue(interrupted.message().matches(".*shows \\d+ of 11 packages merged.*"), interrupted.message());
         assertEquals(11, interrupted.plan().binaries());
         assertTrue(restarted.recoverInterrupted().isEmpty(), "recorded once");
         RunRecord resumed = restarted.run(UpdateRunner.Reason.RESUME, "restart");
-        assertEquals("success", resumed.outcome(), resumed.message());
+        assertEquals(RunOutcome.SUCCESS, resumed.outcome(), resumed.message());
         List<String> calls = s.calls();
         assertEquals("--resume", calls.get(calls.size() - 1));
-        assertEquals(List.of("interrupted", "success"), restarted.history().read().stream().map(RunRecord::outcome)
+        assertEquals(List.of(RunOutcome.INTERRUPTED, RunOutcome.SUCCESS), restarted.history().read().stream().map(RunRecord::outcome)
                 .toList());
     }
 }

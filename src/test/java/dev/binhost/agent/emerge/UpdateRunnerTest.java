@@ -2,14 +2,21 @@ package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.history.RunHistory;
 import dev.binhost.agent.history.RunHistoryTest;
+import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
+import dev.binhost.agent.posix.JnrPosix;
+import dev.binhost.agent.process.Command;
+import dev.binhost.agent.process.CommandResult;
+import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.Verdict;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class UpdateRunnerTest {
@@ -32,7 +40,7 @@ class UpdateRunnerTest {
         StandIn s = new StandIn(tmp).fixtures("016-", "020-");
         UpdateRunner runner = s.runner();
         RunRecord r = runner.run(UpdateRunner.Reason.TRIGGER, "test");
-        assertEquals("success", r.outcome(), r.message());
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
         assertEquals(List.of(SEED_ARGS + " --pretend --verbose", SEED_ARGS), s.calls());
         assertEquals(11, r.plan().binaries());
         assertEquals(0, r.plan().compiled());
@@ -51,12 +59,14 @@ class UpdateRunnerTest {
         StandIn s = new StandIn(tmp).fixtures("016-", "020-");
         RunHistoryTest.writeBadHistory(tmp.resolve("state/history.jsonl"));
         UpdateRunner runner = s.runner();
+        assertEquals(0, s.registry.find("binhost.update.last.success").gauge().value(), "nothing read yet");
+        runner.load();
         assertEquals(Instant.parse("2026-11-24T03:40:00Z").getEpochSecond(),
                 (long) s.registry.find("binhost.update.last.success").gauge().value());
         assertEquals(3, runner.history().read().size());
         assertTrue(runner.recoverInterrupted().isEmpty());
         RunRecord r = runner.run(UpdateRunner.Reason.TRIGGER, "test");
-        assertEquals("success", r.outcome(), r.message());
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
         assertEquals(r, runner.history().last().orElseThrow());
     }
 
@@ -92,7 +102,7 @@ class UpdateRunnerTest {
     void run_mixedSlave_reportsThreeCompiledWithUseReasons_andSevenBinaries() throws Exception {
         StandIn s = new StandIn(tmp).fixtures("030-", "035-");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("success", r.outcome(), r.message());
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
         assertEquals(7, r.plan().binaries());
         assertEquals(3, r.plan().compiled());
         assertEquals(List.of("dev-libs/libdemo-1.2.3", "app-editors/demo-edit-0.9", "net-misc/demo-daemon-1.5"),
@@ -108,7 +118,7 @@ class UpdateRunnerTest {
     void run_nothingToDo_neverStartsTheRealEmerge() {
         StandIn s = new StandIn(tmp).fixtures("022-", "024-");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("nothing-to-do", r.outcome());
+        assertEquals(RunOutcome.NOTHING_TO_DO, r.outcome());
         assertEquals(1, s.calls().size());
         assertEquals(0, s.registry.find("binhost.update.pending").gauge().value());
     }
@@ -118,7 +128,7 @@ class UpdateRunnerTest {
         StandIn s = new StandIn(tmp).fixtures("039-", null);
         s.config.put("binhost.update.binaries-only", "refuse");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("refused", r.outcome());
+        assertEquals(RunOutcome.REFUSED, r.outcome());
         assertEquals("binaries-only", r.policy());
         assertTrue(r.message().contains("11 package(s) would be compiled"), r.message());
         assertTrue(r.message().contains("app-misc/demo-cli-2.0"), r.message());
@@ -132,7 +142,7 @@ class UpdateRunnerTest {
         StandIn s = new StandIn(tmp).fixtures("030-", "035-");
         s.config.put("binhost.update.max-local-builds", "2");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("refused", r.outcome());
+        assertEquals(RunOutcome.REFUSED, r.outcome());
         assertEquals("max-local-builds", r.policy());
         assertTrue(r.message().contains("net-misc/demo-daemon-1.5"), r.message());
     }
@@ -144,7 +154,7 @@ class UpdateRunnerTest {
         s.config.put("binhost.update.exclude", "app-editors/demo-edit,net-misc/demo-daemon");
         s.config.put("binhost.update.binaries-only", "usepkgonly");
         RunRecord r = s.runner().run(UpdateRunner.Reason.TRIGGER, "admin");
-        assertEquals("planned", r.outcome());
+        assertEquals(RunOutcome.PLANNED, r.outcome());
         assertEquals(List.of(SEED_ARGS + " --exclude app-editors/demo-edit --exclude net-misc/demo-daemon"
                 + " --usepkgonly --pretend --verbose"), s.calls());
     }
@@ -153,7 +163,7 @@ class UpdateRunnerTest {
     void run_failingBuild_recordsFailedPackagePhaseAndExitCode() {
         StandIn s = new StandIn(tmp).fixtures("041-", "043-");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("failed", r.outcome());
+        assertEquals(RunOutcome.FAILED, r.outcome());
         assertEquals("app-misc/demo-broken-1.0", r.failedPackage());
         assertEquals("compile", r.failedPhase());
         assertEquals(1, r.exitCode());
@@ -165,7 +175,7 @@ class UpdateRunnerTest {
     void run_hardBlockerInPlan_planFailedAndNoRealRun() {
         StandIn s = new StandIn(tmp).fixtures("057-", "059-");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("plan-failed", r.outcome());
+        assertEquals(RunOutcome.PLAN_FAILED, r.outcome());
         assertTrue(r.message().contains("exited 1"), r.message());
         assertEquals(1, s.calls().size());
     }
@@ -180,7 +190,7 @@ class UpdateRunnerTest {
                 "schedule"));
         long pid = waitForMarkerPid(tmp.resolve("state/current-run.json"));
         RunRecord r = f.get();
-        assertEquals("timed-out", r.outcome());
+        assertEquals(RunOutcome.TIMED_OUT, r.outcome());
         assertEquals("dev-libs/libdemo-1.2.3", r.failedPackage(), r.message());
         assertEquals(6, r.installedBinary());
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "stand-in killed");
@@ -192,7 +202,7 @@ class UpdateRunnerTest {
         s.scenarioKeys.put("DIE_AFTER", "125");
         s.scenarioKeys.put("DIE_RC", "137");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("failed", r.outcome());
+        assertEquals(RunOutcome.FAILED, r.outcome());
         assertEquals(137, r.exitCode());
         assertEquals("app-editors/demo-edit-0.9", r.failedPackage(), r.message());
         assertEquals(6, r.installedBinary());
@@ -209,7 +219,7 @@ class UpdateRunnerTest {
         EmergeProgress.Snapshot seen = null;
         while (!f.isDone()) {
             var c = runner.current();
-            if (c.isPresent() && c.get().phase().equals("apply") && c.get().progress().snapshot().index() > 2) {
+            if (c.isPresent() && c.get().phase() == RunPhase.APPLY && c.get().progress().snapshot().index() > 2) {
                 seen = c.get().progress().snapshot();
                 break;
             }
@@ -217,7 +227,7 @@ class UpdateRunnerTest {
         }
         assertNotNull(seen, "progress seen while emerge ran");
         assertEquals(11, seen.total());
-        assertEquals("success", f.get().outcome());
+        assertEquals(RunOutcome.SUCCESS, f.get().outcome());
         assertTrue(runner.current().isEmpty());
     }
 
@@ -247,7 +257,7 @@ class UpdateRunnerTest {
             }
         };
         RunRecord r = s.runner(List.of(masterDown), Optional.empty()).run(UpdateRunner.Reason.SCHEDULE, "schedule");
-        assertEquals("skipped", r.outcome());
+        assertEquals(RunOutcome.SKIPPED, r.outcome());
         assertEquals(List.of("master-up", "no-other-emerge", "power", "load"), r.preconditions().stream()
                 .filter(c -> !c.ok()).map(RunRecord.Check::name).toList());
         assertTrue(r.message().contains("pid 4242"), r.message());
@@ -268,11 +278,11 @@ class UpdateRunnerTest {
         }
         RunRecord ok = s.runner(List.of(), Optional.of(() -> Verdict.ok("pulled"))).run(UpdateRunner.Reason.TRIGGER,
                 "t");
-        assertEquals("success", ok.outcome(), ok.message());
+        assertEquals(RunOutcome.SUCCESS, ok.outcome(), ok.message());
         assertTrue(s.calls().get(0).endsWith("--usepkgonly --pretend --verbose"), s.calls().get(0));
         RunRecord blocked = s.runner(List.of(), Optional.of(() -> Verdict.no("rsync exited 10")))
                 .run(UpdateRunner.Reason.TRIGGER, "t");
-        assertEquals("skipped", blocked.outcome());
+        assertEquals(RunOutcome.SKIPPED, blocked.outcome());
         assertTrue(blocked.message().contains("config-pulled (rsync exited 10)"), blocked.message());
     }
 
@@ -293,8 +303,94 @@ class UpdateRunnerTest {
         StandIn s = new StandIn(tmp).fixtures("016-", "020-");
         Path out = tmp.resolve("notified.json");
         s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat > " + out);
-        assertEquals("success", s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule").outcome());
+        assertEquals(RunOutcome.SUCCESS, s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule").outcome());
         assertFalse(Files.exists(out));
+    }
+
+    /** Runs every command but the plan, which throws {@code fault} as a bug in the agent's own code would. */
+    private static final class FaultyPlan extends ProcessRunner {
+        private final Throwable fault;
+
+        FaultyPlan(Throwable fault) {
+            super(new JnrPosix(), Duration.ofSeconds(2), 65536);
+            this.fault = fault;
+        }
+
+        @Override
+        public CommandResult run(Command command) throws IOException, InterruptedException {
+            if (command.label().equals("emerge-plan")) {
+                if (fault instanceof Error e) {
+                    throw e;
+                }
+                throw (RuntimeException) fault;
+            }
+            return super.run(command);
+        }
+    }
+
+    @Test
+    void run_planStepThrows_recordedOnceAsErrorNamingIt_countedOnce_notifiedOnce() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        Path notified = tmp.resolve("notified.jsonl");
+        s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat >> " + notified);
+        UpdateRunner runner = s.runner(List.of(), Optional.empty(),
+                new FaultyPlan(new IllegalStateException("parser bug")));
+
+        RunRecord r = runner.run(UpdateRunner.Reason.TRIGGER, "test");
+
+        assertEquals(RunOutcome.ERROR, r.outcome());
+        assertTrue(r.message().contains("java.lang.IllegalStateException: parser bug")
+                && r.message().contains("plan phase"), r.message());
+        assertEquals(List.of(r), runner.history().read(), "one history line");
+        assertEquals(1, s.counter("binhost.update.runs", "outcome", "error"));
+        List<String> notes = Files.readAllLines(notified);
+        assertEquals(1, notes.size(), "notify ran once: " + notes);
+        assertTrue(notes.get(0).contains("\"outcome\":\"error\""), notes.get(0));
+        assertTrue(runner.current().isEmpty(), "no run shows as running");
+        assertFalse(Files.exists(runner.markerFile()), "the marker went with the record");
+    }
+
+    @Test
+    void run_planStepThrowsAnError_recordedOnce_thenTheErrorGoesOn() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        Path notified = tmp.resolve("notified.jsonl");
+        s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat >> " + notified);
+        UpdateRunner runner = s.runner(List.of(), Optional.empty(), new FaultyPlan(new StackOverflowError()));
+
+        assertThrows(StackOverflowError.class, () -> runner.run(UpdateRunner.Reason.TRIGGER, "test"));
+
+        List<RunRecord> h = runner.history().read();
+        assertEquals(1, h.size());
+        assertEquals(RunOutcome.ERROR, h.get(0).outcome());
+        assertTrue(h.get(0).message().contains("StackOverflowError"), h.get(0).message());
+        assertEquals(1, s.counter("binhost.update.runs", "outcome", "error"));
+        assertEquals(1, Files.readAllLines(notified).size());
+    }
+
+    @Test
+    void attempt_closedTwiceOrEndedTwice_recordsOnce_withTheFirstEnding() throws Exception {
+        StandIn s = new StandIn(tmp);
+        Path notified = tmp.resolve("notified.jsonl");
+        s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat >> " + notified);
+        s.config.put("binhost.update.notify-on", "always");
+        UpdateRunner runner = s.runner();
+        RunAttempt run = runner.begin(UpdateRunner.Reason.TRIGGER, "test");
+        assertEquals(run.id(), runner.current().orElseThrow().id());
+        try (run) {
+            run.end(RunOutcome.NOTHING_TO_DO, "first");
+            run.end(RunOutcome.FAILED, "second");
+        }
+        run.close();
+        assertEquals(RunOutcome.NOTHING_TO_DO, run.record().outcome());
+        assertEquals(List.of("first"), runner.history().read().stream().map(RunRecord::message).toList());
+        assertEquals(1, s.counter("binhost.update.runs", "outcome", "nothing-to-do"));
+        assertEquals(0, s.counter("binhost.update.runs", "outcome", "failed"));
+        assertEquals(1, Files.readAllLines(notified).size());
+
+        RunAttempt silent = runner.begin(UpdateRunner.Reason.TRIGGER, "test");
+        silent.close();
+        assertEquals(RunOutcome.ERROR, silent.record().outcome(), "closed without an ending: the agent's bug");
+        assertEquals(2, runner.history().read().size());
     }
 
     static long waitForMarkerPid(Path marker) throws Exception {

@@ -1,9 +1,9 @@
 package dev.binhost.agent.emerge;
 
+import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.spi.StatusContributor;
 import dev.binhost.agent.spi.UpdateActivity;
-import dev.binhost.agent.spi.UpdateTrigger;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
@@ -21,9 +21,6 @@ class UpdateServiceTest {
     UpdateService service;
 
     @Inject
-    Instance<UpdateTrigger> triggers;
-
-    @Inject
     Instance<StatusContributor> sections;
 
     @Inject
@@ -31,15 +28,18 @@ class UpdateServiceTest {
 
     @Test
     void trigger_inTheAgentWithTheMasterDown_skippedNamingMasterUp_andStatusShowsIt() throws Exception {
-        assertEquals(1, triggers.stream().count(), "one UpdateTrigger bean for the control API");
-        UpdateTrigger.Outcome o = triggers.get().trigger("test");
-        assertEquals(UpdateTrigger.Result.QUEUED, o.result(), o.message());
+        TriggerOutcome o = service.trigger("test");
+        assertEquals(TriggerOutcome.Result.QUEUED, o.result(), o.message());
         RunRecord r = service.loop().awaitLast(30, TimeUnit.SECONDS).orElseThrow();
-        assertEquals("skipped", r.outcome());
+        assertEquals(RunOutcome.SKIPPED, r.outcome());
         assertTrue(r.message().contains("master-up"), r.message());
         var status = sections.stream().filter(s -> s.section().equals("update")).findFirst().orElseThrow().status();
         assertTrue(status.containsKey("nextScheduled"));
-        assertTrue(status.get("last").toString().contains("skipped"), status.toString());
+        assertTrue(status.get("last").toString().contains("outcome=skipped"), status.toString());
+        assertEquals("idle", status.get("state"), "a skipped trigger leaves nothing owed");
+        service.loop().awaitIdle();
+        assertEquals(service.loop().schedule().nextDue(), service.loop().due(),
+                "the loop sleeps until the next cron time, no tick");
         assertFalse(activity.get().emergeRunning());
     }
 }

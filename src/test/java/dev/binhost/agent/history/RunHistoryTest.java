@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -30,7 +31,7 @@ public class RunHistoryTest {
                 List.of(new RunRecord.Check("master-up", true, "UP")),
                 new RunRecord.Plan(10, 7, 3, 0, List.of(new RunRecord.Compiled("dev-libs/libdemo-1.2.3",
                         "use-differs", "binary has -static-libs")), List.of()),
-                "apply", "success", 0, null, null, message, 7, 3, "/log/p", "/log/e");
+                "apply", RunOutcome.SUCCESS, 0, null, null, message, 7, 3, "/log/p", "/log/e");
     }
 
     @Test
@@ -118,6 +119,51 @@ public class RunHistoryTest {
 
         h.append(record(4, "four"));
         assertEquals(List.of("run-1", "run-2", "run-3", "run-4"), h.read().stream().map(RunRecord::id).toList());
+    }
+
+    @Test
+    void outcomes_writtenByTheirTag_andAnUnknownOneSkipsOnlyItsLineNamingIt() throws Exception {
+        for (RunOutcome o : RunOutcome.values()) {
+            RunRecord r = record(1, "m").withEnd("2026-11-24T03:40:00Z", o, "m");
+            assertTrue(RunHistory.json(r).contains("\"outcome\":\"" + o.tag() + "\""), RunHistory.json(r));
+            assertEquals(Optional.of(o), RunOutcome.of(o.tag()));
+        }
+        assertEquals(List.of("success", "failed", "timed-out", "skipped", "refused", "planned", "nothing-to-do",
+                "plan-failed", "interrupted", "error"), Arrays.stream(RunOutcome.values()).map(RunOutcome::tag)
+                .toList(), "the names history.jsonl, metrics and notify have always used");
+        Path f = tmp.resolve("h.jsonl");
+        String good = RunHistory.json(record(1, "one"));
+        Files.writeString(f, good + "\n" + good.replace("\"outcome\":\"success\"", "\"outcome\":\"exploded\"")
+                .replace("run-1", "run-2") + "\n" + RunHistory.json(record(3, "three")) + "\n");
+        List<String> warnings = new ArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                    warnings.add(r.getMessage() + " " + Arrays.toString(r.getParameters()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(RunHistory.class.getName());
+        logger.addHandler(capture);
+        RunHistory h = new RunHistory(f, 100);
+        try {
+            assertEquals(List.of("run-1", "run-3"), h.read().stream().map(RunRecord::id).toList());
+            h.read();
+        } finally {
+            logger.removeHandler(capture);
+        }
+        assertEquals(List.of(2), h.skippedLines());
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("unknown outcome 'exploded'"), warnings.get(0));
     }
 
     @Test

@@ -42,6 +42,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The agent unmounts only what it mounted itself: it remembers the mount id of each of its mounts (also in
  * the state directory, across restarts) and compares it with what mountinfo shows at the target.
+ *
+ * <p>Each mount's state is one {@link MountState}; {@link MountMachine} says what it asks for and what each
+ * outcome leads to, and this class does the I/O in between. The owned-mounts file is written whenever the set of
+ * states holding an {@link MountState.Owner} changes.
  */
 @ApplicationScoped
 public class MountManager {

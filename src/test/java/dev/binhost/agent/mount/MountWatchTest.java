@@ -1,6 +1,8 @@
 package dev.binhost.agent.mount;
 
 import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.master.MasterState;
+import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.mount.MountConfig.DownPolicy;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
@@ -86,6 +88,25 @@ class MountWatchTest {
         assertEquals(T0.plus(Duration.ofMinutes(5)), watch.step(T0), "a round before the retry time changes nothing");
         assertSame(failed, mounts.status("packages"));
         assertTrue(registry.find("binhost.mount.operations").counters().isEmpty(), "no mount command was run");
+    }
+
+    @Test
+    void masterComesUp_mountsOnTheLoopsThread_andTheLoopIsNextDueAtTheRetry(@TempDir Path dir) throws Exception {
+        MountManager mounts = manager(Map.of("packages", new TestSpec(dir.resolve("nope"), false, "m:/p", null,
+                null)), dir);
+        MountWatch watch = watch(mounts);
+        try {
+            masterUp.set(true);
+            watch.onMaster(new MasterTransition(MasterState.initial(T0),
+                    new MasterState(MasterState.Status.UP, T0, "rsync answered", 0, 1, T0, List.of())));
+            watch.awaitIdle();
+            assertEquals(MountStatus.Phase.ERROR, mounts.status("packages").phase());
+            assertEquals(T0.plus(Duration.ofMinutes(5)), watch.due(), "the round after the event set the due time");
+            assertEquals(T0.plus(Duration.ofMinutes(5)).plus(MountWatch.roundBound(mounts.config(), 1)).toString(),
+                    heartbeats.dueBy().get(MountWatch.LOOP), "liveness expects it by its due time plus its bound");
+        } finally {
+            watch.stop(null);
+        }
     }
 
     @Test

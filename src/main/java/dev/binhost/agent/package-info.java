@@ -6,11 +6,13 @@
  * <li><b>Start</b> — {@link dev.binhost.agent.config.ConfigCheck} checks every feature's mapping (exit 78 on a
  *     wrong key), takes the state directory's lock ({@link dev.binhost.agent.state.AgentLock}, exit 75 when
  *     another agent holds it) and only then resumes the scheduler, so no loop runs on a bad configuration.</li>
- * <li><b>Master watch</b> — {@link dev.binhost.agent.master.MasterWatch}, on its tick: probes the master's
+ * <li><b>Master watch</b> — {@link dev.binhost.agent.master.MasterWatch}, on its loop every probe interval
+ *     (plus jitter): probes the master's
  *     services (rsync greeting, NFS RPC NULL, HTTP) with timeouts, feeds the rounds through
  *     {@link dev.binhost.agent.master.Hysteresis} and fires a {@link dev.binhost.agent.master.MasterTransition}
  *     (async CDI event) on UP/DOWN. Reads the network only.</li>
- * <li><b>Mount</b> — {@link dev.binhost.agent.mount.MountWatch} observes the transition and ticks on its own:
+ * <li><b>Mount</b> — {@link dev.binhost.agent.mount.MountWatch} observes the transition and runs its loop when a
+ *     mount's {@link dev.binhost.agent.mount.MountState} is next due (probe, retry, release re-check):
  *     {@link dev.binhost.agent.mount.MountManager} mounts on UP, probes each mount in a killable child, releases on
  *     DOWN or stale, never while emerge runs ({@link dev.binhost.agent.mount.EmergeGuard}). Reads
  *     {@code /proc/self/mountinfo}; records what it mounted in the state dir.</li>

@@ -2,6 +2,7 @@ package dev.binhost.agent.master;
 
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.health.Loop;
 import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.process.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
@@ -10,7 +11,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.scheduler.Scheduled;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
@@ -25,37 +27,30 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Probes the master every interval (plus jitter) and keeps {@link MasterState}. The scheduler's tick only
- * decides whether a round is due and hands it to the watch's own threads, so a master that hangs connections
- * never holds a scheduler thread; each probe is bounded by its socket timeouts and the round by a hard wait.
+ * Probes the master every interval (plus jitter) and keeps {@link MasterState}. A round runs on the watch's own
+ * {@link Loop} when it is due, so the agent sleeps between rounds; each probe runs on the probe threads bounded by
+ * its socket timeouts, and the round by a hard wait, so a master that hangs connections holds no loop for longer.
  */
 @ApplicationScoped
 public class MasterWatch {
     static final String LOOP = "master-watch";
-    /** The period of {@link #tick()}. */
-    private static final Duration TICK = Duration.ofSeconds(1);
 
     private final MasterConfig config;
     private final Clock clock;
-    private final Heartbeats heartbeats;
     private final Event<MasterTransition> transitions;
     private final MeterRegistry registry;
     private final OwnedMeters gauges;
     private final List<Probe> probes;
     private final Hysteresis hysteresis;
-    private final ScheduledExecutorService roundExecutor;
+    private final Loop loop;
     private final ExecutorService probeExecutor;
 
     private volatile MasterState state;
-    private volatile Instant nextRoundAt;
-    private volatile Future<?> inFlight;
-    private volatile Instant inFlightSince;
     private volatile boolean firstRoundDone;
 
     @Inject
@@ -63,15 +58,14 @@ public class MasterWatch {
             MeterRegistry registry) {
         this.config = config;
         this.clock = clock;
-        this.heartbeats = heartbeats;
         this.transitions = transitions;
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
         this.probes = probesFor(config);
         this.hysteresis = new Hysteresis(config.downAfterFailures(), config.upAfterSuccesses());
         this.state = MasterState.initial(clock.instant());
-        this.nextRoundAt = clock.instant();
-        this.roundExecutor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("master-round"));
+        // A round's own time is bounded by roundBound(); ten seconds more for a busy machine.
+        this.loop = new Loop(LOOP, clock, heartbeats, roundBound().plusSeconds(10), now -> round().next());
         this.probeExecutor = Executors.newFixedThreadPool(Math.max(1, probes.size()), DaemonThreads.named("master-probe"));
         gauges.add(Gauge.builder("binhost.master.up", this, w -> w.state.up() ? 1 : 0)
                 .description("1 when the master's services answer (after hysteresis), else 0")
@@ -83,6 +77,11 @@ public class MasterWatch {
         Log.infof("Watching master %s: %s every %s (+0..%s jitter), DOWN after %d failed rounds, UP after %d good",
                 config.host(), probes.stream().map(Probe::name).toList(), Durations.human(config.probeInterval()),
                 Durations.human(config.probeJitter()), config.downAfterFailures(), config.upAfterSuccesses());
+    }
+
+    /** After the config check (priority 1): the first round runs on the loop's thread, not on start-up's. */
+    void start(@Observes @Priority(100) StartupEvent event) {
+        loop.start();
     }
 
     static List<Probe> probesFor(MasterConfig c) {
@@ -108,55 +107,38 @@ public class MasterWatch {
         return config;
     }
 
-    /** The scheduler's tick: cheap, never blocks. Starts a round when one is due and none is running. */
-    @Scheduled(identity = "master-watch", every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void tick() {
-        Instant now = clock.instant();
-        heartbeats.beat(LOOP, roundBound().plus(config.probeInterval()).plus(config.probeJitter())
-                .plusSeconds(10));
-        Future<?> running = inFlight;
-        if (running != null && !running.isDone()) {
-            return;
-        }
-        if (now.isBefore(nextRoundAt)) {
-            return;
-        }
-        inFlightSince = now;
-        inFlight = roundExecutor.submit(this::round);
-    }
-
-    /**
-     * One round on the watch's own thread. The scheduler ticks once a second at best, so when the next round is
-     * due sooner than the next tick (a sub-second probe interval) it is chained here instead of waiting a tick.
-     */
-    private void round() {
-        inFlightSince = clock.instant();
-        probeNow();
-        long waitNanos = Duration.between(clock.instant(), nextRoundAt).toNanos();
-        if (waitNanos < TICK.toNanos()) {
-            try {
-                inFlight = roundExecutor.schedule(this::round, Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-                // The agent is stopping: no next round.
-            }
-        }
-    }
-
     /** Runs one probe round on the calling thread and applies it; tests call this directly. */
-    public synchronized MasterState probeNow() {
+    public MasterState probeNow() {
+        return round().state();
+    }
+
+    /** What a round found, and when the next one is due. */
+    record Round(MasterState state, Instant next) {
+    }
+
+    /** One round: probe, apply the hysteresis, announce a change; the next round is due an interval + jitter on. */
+    synchronized Round round() {
         List<ProbeResult> round = runRound();
         Instant now = clock.instant();
         MasterState previous = state;
         MasterState next = hysteresis.next(previous, round, now);
         state = next;
         firstRoundDone = true;
-        long jitterMillis = config.probeJitter().toMillis();
-        nextRoundAt = now.plus(config.probeInterval())
-                .plusMillis(jitterMillis > 0 ? ThreadLocalRandom.current().nextLong(jitterMillis + 1) : 0);
         if (next.status() != previous.status()) {
             announce(previous, next);
         }
-        return next;
+        return new Round(next, nextRoundAt(now, config.probeInterval(), config.probeJitter(),
+                ThreadLocalRandom.current().nextDouble()));
+    }
+
+    /** Pure: a round that ended at {@code end} is followed by one {@code interval} + {@code random} × jitter on. */
+    static Instant nextRoundAt(Instant end, Duration interval, Duration jitter, double random) {
+        return end.plus(interval).plusMillis((long) Math.floor(random * (jitter.toMillis() + 1)));
+    }
+
+    /** When the next round is due; tests use it. */
+    Instant due() {
+        return loop.due();
     }
 
     /** How long a round may take at most: probes run in parallel, each bounded by its timeouts. */
@@ -212,19 +194,9 @@ public class MasterWatch {
         });
     }
 
-    /** Seconds the current round has been running, or zero; liveness uses it. */
-    public Duration roundRunningFor() {
-        Future<?> running = inFlight;
-        Instant since = inFlightSince;
-        if (running == null || running.isDone() || since == null) {
-            return Duration.ZERO;
-        }
-        return Duration.between(since, clock.instant());
-    }
-
     void stop(@Observes ShutdownEvent event) {
-        gauges.removeAll();
-        roundExecutor.shutdownNow();
+        loop.close();
         probeExecutor.shutdownNow();
+        gauges.removeAll();
     }
 }

@@ -33,11 +33,14 @@ public class EmergeGuard {
         this.proc = proc;
     }
 
-    /** Why releasing a mount must wait, or empty when no emerge runs. */
-    public Optional<String> emergeRunning() {
+    /**
+     * The emerge that a release must wait for, or empty when none runs. The agent's own run answers without a
+     * scan of /proc; otherwise the pids of the emerge processes found there.
+     */
+    public Optional<MountState.EmergeRunning> emergeRunning() {
         for (UpdateActivity activity : activities) {
             if (activity.emergeRunning()) {
-                return Optional.of("the agent's update run has an emerge running");
+                return Optional.of(new MountState.EmergeRunning(true, List.of()));
             }
         }
         List<Long> pids;
@@ -47,6 +50,6 @@ public class EmergeGuard {
             Log.warnf("cannot list %s to look for emerge: %s", proc, e.getMessage());
             return Optional.empty();
         }
-        return pids.isEmpty() ? Optional.empty() : Optional.of("emerge is running (" + RunningEmerge.describe(pids) + ")");
+        return pids.isEmpty() ? Optional.empty() : Optional.of(new MountState.EmergeRunning(false, pids));
     }
 }

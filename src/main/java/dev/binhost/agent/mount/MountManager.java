@@ -3,7 +3,12 @@ package dev.binhost.agent.mount;
 import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.mount.MountConfig.MountSpec;
-import dev.binhost.agent.mount.MountStatus.Phase;
+import dev.binhost.agent.mount.MountState.EmergeRunning;
+import dev.binhost.agent.mount.MountState.Mounted;
+import dev.binhost.agent.mount.MountState.Owner;
+import dev.binhost.agent.mount.MountState.ReleaseDeferred;
+import dev.binhost.agent.mount.MountState.ReleaseFailed;
+import dev.binhost.agent.mount.MountState.Stale;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
@@ -37,6 +42,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The agent unmounts only what it mounted itself: it remembers the mount id of each of its mounts (also in
  * the state directory, across restarts) and compares it with what mountinfo shows at the target.
+ *
+ * <p>Each mount's state is one {@link MountState}; {@link MountMachine} says what it asks for and what each
+ * outcome leads to, and this class does the I/O in between. The owned-mounts file is written whenever the set of
+ * states holding an {@link MountState.Owner} changes.
  */
 @ApplicationScoped
 public class MountManager {
@@ -47,12 +56,10 @@ public class MountManager {
     private final Clock clock;
     private final EmergeGuard guard;
     private final Optional<Path> ownedFile;
+    private final MountMachine machine;
     private final Map<String, MountSpec> specs = new TreeMap<>();
-    private final Map<String, MountStatus> states = new ConcurrentHashMap<>();
-    /** name → what the agent mounted: mount id and device, so a reused id is not mistaken for ours. */
-    private final Map<String, Owned> owned = new ConcurrentHashMap<>();
-    private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
-    private final Map<String, Instant> probeDueAt = new ConcurrentHashMap<>();
+    /** name → the mount's one status: its state (what it is, what is due) and its last probe. */
+    private final Map<String, MountStatus> statuses = new ConcurrentHashMap<>();
 
     @Inject
     public MountManager(MountConfig config, ProcessRunner runner, MeterRegistry registry, Clock clock,
@@ -62,6 +69,12 @@ public class MountManager {
 
     public MountManager(MountConfig config, ProcessRunner runner, MeterRegistry registry, Clock clock,
             EmergeGuard guard, Optional<Path> ownedFile) {
+        this(config, runner, registry, clock, guard, ownedFile, MountMachine.RELEASE_RECHECK);
+    }
+
+    /** For tests: a deferred release is tried again every {@code releaseRecheck}. */
+    MountManager(MountConfig config, ProcessRunner runner, MeterRegistry registry, Clock clock, EmergeGuard guard,
+            Optional<Path> ownedFile, Duration releaseRecheck) {
         this.config = config;
         this.runner = runner;
         this.registry = registry;
@@ -69,11 +82,12 @@ public class MountManager {
         this.clock = clock;
         this.guard = guard;
         this.ownedFile = ownedFile;
+        this.machine = new MountMachine(config.probeInterval(), config.retryInterval(), releaseRecheck);
         specs.putAll(config.mounts());
         Instant now = clock.instant();
         specs.forEach((name, spec) -> {
-            states.put(name, MountStatus.initial(name, spec.target(), now));
-            gauges.add(Gauge.builder("binhost.mount.up", states, s -> s.get(name).healthy() ? 1 : 0)
+            statuses.put(name, MountStatus.initial(name, spec.target(), now));
+            gauges.add(Gauge.builder("binhost.mount.up", statuses, s -> s.get(name).healthy() ? 1 : 0)
                     .description("1 when the mount is there and answers its probe, else 0")
                     .tag("mount", name)
                     .register(registry));
@@ -86,11 +100,11 @@ public class MountManager {
     }
 
     public List<MountStatus> statuses() {
-        return specs.keySet().stream().map(states::get).toList();
+        return specs.keySet().stream().map(statuses::get).toList();
     }
 
     public MountStatus status(String name) {
-        return states.get(name);
+        return statuses.get(name);
     }
 
     /** The current mount table; reading it never blocks on a mounted file system. */
@@ -98,13 +112,14 @@ public class MountManager {
         return MountTable.parse(Files.readString(config.mountinfo()));
     }
 
-    /** Mounts every configured mount now (the master came up). */
+    /**
+     * Mounts every configured mount now (the master came up), whatever retry time an earlier failure set. A
+     * release deferred because the master went DOWN is no longer wanted; a stale mount's release still is.
+     */
     public synchronized void mountAll() {
         for (String name : specs.keySet()) {
-            retryAt.remove(name);
-            MountStatus s = states.get(name);
-            if (s.releasePending()) {
-                states.put(name, s.pending(false, "release cancelled: the master is back"));
+            if (state(name) instanceof ReleaseDeferred d && !d.forStale()) {
+                cancel(name, d);
             }
             mount(name);
         }
@@ -113,29 +128,32 @@ public class MountManager {
     /** Releases every mount the agent made (the master went down and the policy says release). */
     public synchronized void releaseAll(String why) {
         for (String name : specs.keySet()) {
-            release(name, why, false);
+            release(name, why);
         }
     }
 
-    /** One round of the watch: finish deferred releases, mount what is due, probe what is due. */
+    /** One round of the watch: for each mount, what its state says is due now (see {@link MountMachine}). */
     public synchronized void reconcile(boolean masterUp) {
         Instant now = clock.instant();
         for (String name : specs.keySet()) {
-            MountStatus s = states.get(name);
-            if (s.releasePending()) {
-                boolean forStale = s.phase() == Phase.STALE;
-                if (masterUp && !forStale) {
-                    states.put(name, s.pending(false, "release cancelled: the master is back"));
-                } else {
-                    release(name, s.detail(), forStale);
-                }
-            } else if (masterUp && !owned.containsKey(name) && s.phase() != Phase.MOUNTED
-                    && !now.isBefore(retryAt.getOrDefault(name, Instant.MIN))) {
-                mount(name);
-            } else if (s.phase() == Phase.MOUNTED && !now.isBefore(probeDueAt.getOrDefault(name, Instant.MIN))) {
-                probe(name);
+            MountState s = state(name);
+            switch (machine.action(s, masterUp, now)) {
+                case CANCEL_RELEASE -> cancel(name, (ReleaseDeferred) s);
+                case RELEASE -> release(name, s instanceof ReleaseDeferred d ? d.why() : s.detail());
+                case MOUNT -> mount(name);
+                case PROBE -> probe(name);
+                case NONE -> { }
             }
         }
+    }
+
+    /**
+     * When a round is next due for any mount: the earliest probe, retry or release re-check; null when only an
+     * event can change anything (no mount configured, nothing to mount while the master is not UP).
+     */
+    public synchronized Instant nextDue(boolean masterUp) {
+        return specs.keySet().stream().map(name -> machine.due(state(name), masterUp))
+                .flatMap(Optional::stream).min(Instant::compareTo).orElse(null);
     }
 
     /** Mounts one configured mount unless it is there already; the status says what happened and why. */
@@ -143,107 +161,106 @@ public class MountManager {
         MountSpec spec = spec(name);
         Path target = spec.target();
         Instant now = clock.instant();
+        MountState before = state(name);
+        Optional<Owner> mine = before.owner();
         MountTable table;
         try {
             table = table();
         } catch (IOException | IllegalArgumentException e) {
-            return error(name, "cannot read the mount table " + config.mountinfo() + ": " + e.getMessage());
+            return fail(name, before, mine, "cannot read the mount table " + config.mountinfo() + ": "
+                    + e.getMessage());
         }
         Optional<MountEntry> there = table.at(target);
-        Owned mine = owned.get(name);
         if (there.isPresent()) {
             MountEntry e = there.get();
-            if (mine != null && mine.is(e)) {
-                return states.get(name);
-            }
-            if (mine != null) {
-                return error(name, target + " now shows " + e.describe() + " on top of the agent's mount (id "
-                        + mine.mountId() + "); someone else mounted over it, the agent leaves both alone");
-            }
-            if (matches(spec, e, table)) {
-                put(name, states.get(name).with(Phase.MOUNTED, false, "mounted outside the agent: "
-                        + e.describe() + "; used as is and never unmounted by the agent", now));
+            if (mine.isPresent() && mine.get().is(e)) {
+                if (before instanceof Mounted) {
+                    return statuses.get(name);
+                }
+                put(name, machine.mounted(before, mine, "mounted by the agent: " + e.describe(), now));
                 return probe(name);
             }
-            return error(name, "mount point " + target + " already holds " + e.describe() + ", not "
-                    + (spec.fstab() ? "the /etc/fstab entry" : spec.source().orElse("?") + " ("
+            if (mine.isPresent()) {
+                return fail(name, before, mine, target + " now shows " + e.describe() + " on top of the agent's "
+                        + "mount (id " + mine.get().mountId() + "); someone else mounted over it, the agent leaves "
+                        + "both alone");
+            }
+            if (matches(spec, e, table)) {
+                put(name, machine.mounted(before, Optional.empty(), "mounted outside the agent: " + e.describe()
+                        + "; used as is and never unmounted by the agent", now));
+                return probe(name);
+            }
+            return fail(name, before, Optional.empty(), "mount point " + target + " already holds " + e.describe()
+                    + ", not " + (spec.fstab() ? "the /etc/fstab entry" : spec.source().orElse("?") + " ("
                     + spec.effectiveType() + ")") + "; the agent does not mount over it. Unmount it or change "
                     + "binhost.mount.mounts." + name + ".target");
         }
-        if (mine != null) {
-            forget(name);
-        }
+        // Nothing is at the target: whatever the agent had mounted there is gone.
         if (!Files.isDirectory(target)) {
-            return error(name, "mount point " + target + (Files.exists(target) ? " is not a directory"
-                    : " does not exist") + "; create it (mkdir -p " + target + ") or change binhost.mount.mounts."
-                    + name + ".target");
+            return fail(name, before, Optional.empty(), "mount point " + target + (Files.exists(target)
+                    ? " is not a directory" : " does not exist") + "; create it (mkdir -p " + target
+                    + ") or change binhost.mount.mounts." + name + ".target");
         }
-        CommandResult r = run("mount", mountArgv(spec));
+        List<String> argv = mountArgv(spec);
+        put(name, machine.mounting(String.join(" ", argv), now));
+        CommandResult r = run("mount", argv);
         if (!r.succeeded()) {
-            retryAt.put(name, now.plus(config.retryInterval()));
-            return error(name, "`" + String.join(" ", mountArgv(spec)) + "` failed: "
+            return fail(name, before, Optional.empty(), "`" + String.join(" ", argv) + "` failed: "
                     + (r.timedOut() ? "no answer within " + config.commandTimeout() : r.lastLine()));
         }
         Optional<MountEntry> mounted;
         try {
             mounted = table().at(target);
         } catch (IOException | IllegalArgumentException e) {
-            return error(name, "mounted, but cannot read the mount table: " + e.getMessage());
+            return fail(name, before, Optional.empty(), "mounted, but cannot read the mount table: "
+                    + e.getMessage());
         }
         if (mounted.isEmpty()) {
-            return error(name, "mount reported success but " + target + " is not in " + config.mountinfo());
+            return fail(name, before, Optional.empty(), "mount reported success but " + target + " is not in "
+                    + config.mountinfo());
         }
-        owned.put(name, new Owned(mounted.get().mountId(), mounted.get().device()));
-        saveOwned();
-        Log.infof("Mounted %s at %s: %s", name, target, mounted.get().describe());
-        put(name, states.get(name).with(Phase.MOUNTED, true, "mounted by the agent: " + mounted.get().describe(),
-                now));
+        MountEntry m = mounted.get();
+        Log.infof("Mounted %s at %s: %s", name, target, m.describe());
+        put(name, machine.mounted(before, Optional.of(new Owner(m.mountId(), m.device())),
+                "mounted by the agent: " + m.describe(), clock.instant()));
         return probe(name);
     }
 
     /**
      * Unmounts one mount if the agent mounted it and no emerge runs; a busy mount is detached lazily
-     * ({@code umount -l}), and {@code lazyOnly} goes straight there (a stale mount may hang a plain umount).
+     * ({@code umount -l}), and a stale one goes straight there (it may hang a plain umount). A release that
+     * cannot happen now is deferred: the state keeps why it is wanted and what it waits for.
      */
-    public synchronized MountStatus release(String name, String why, boolean lazyOnly) {
+    public synchronized MountStatus release(String name, String why) {
         MountSpec spec = spec(name);
-        MountStatus s = states.get(name);
-        Owned mine = owned.get(name);
-        if (mine == null) {
+        MountState s = state(name);
+        Optional<Owner> mine = s.owner();
+        if (mine.isEmpty()) {
             Log.debugf("Not releasing %s: the agent did not mount what is at %s", name, spec.target());
-            return s;
+            return statuses.get(name);
         }
-        Optional<String> emerge = guard.emergeRunning();
+        Instant now = clock.instant();
+        boolean lazyOnly = (s instanceof ReleaseDeferred d ? d.in() : s) instanceof Stale;
+        Optional<EmergeRunning> emerge = guard.emergeRunning();
         if (emerge.isPresent()) {
-            // Each watch round comes back here while emerge runs (hours) with the detail of the last deferral as
-            // its reason: strip that, and log and count only when what blocks the release changes.
-            String deferred = "; release deferred: ";
-            String reason = why.contains(deferred) ? why.substring(0, why.indexOf(deferred)) : why;
-            String detail = reason + deferred + emerge.get();
-            if (s.releasePending() && s.detail().equals(detail)) {
-                return s;
-            }
-            count("umount", "deferred");
-            Log.infof("Release of %s (%s) deferred: %s", name, reason, emerge.get());
-            return put(name, s.pending(true, detail));
+            return defer(name, s, machine.deferred(s, why, emerge.get(), now));
         }
         MountTable table;
         try {
             table = table();
         } catch (IOException | IllegalArgumentException e) {
-            return put(name, s.pending(true, why + "; release waits: cannot read the mount table: "
-                    + e.getMessage()));
+            return defer(name, s, machine.deferred(s, why, new ReleaseFailed("release waits: cannot read the "
+                    + "mount table: " + e.getMessage()), now));
         }
         Optional<MountEntry> there = table.at(spec.target());
-        if (there.isEmpty() || !mine.is(there.get())) {
-            boolean stillSomewhere = table.byId(mine.mountId()).filter(mine::is).isPresent();
+        if (there.isEmpty() || !mine.get().is(there.get())) {
+            boolean stillSomewhere = table.byId(mine.get().mountId()).filter(mine.get()::is).isPresent();
             if (stillSomewhere) {
-                return put(name, s.pending(false, "not released: another mount covers the agent's mount at "
-                        + spec.target() + "; the agent does not unmount what it did not mount"));
+                return defer(name, s, machine.deferred(s, why, new ReleaseFailed("not released: another mount "
+                        + "covers the agent's mount at " + spec.target() + "; the agent does not unmount what it "
+                        + "did not mount"), now));
             }
-            forget(name);
-            return put(name, s.with(Phase.NOT_MOUNTED, false, "unmounted outside the agent", clock.instant())
-                    .pending(false, "unmounted outside the agent"));
+            return put(name, machine.unmounted(s, "unmounted outside the agent", now));
         }
         boolean released = false;
         if (!lazyOnly) {
@@ -257,17 +274,14 @@ public class MountManager {
         String how = "released";
         if (!released) {
             CommandResult lazy = run("umount-lazy", List.of("umount", "-l", spec.target().toString()));
-            released = lazy.succeeded();
             how = "released lazily";
-            if (!released) {
-                return put(name, s.pending(true, why + "; umount -l " + spec.target() + " failed: "
-                        + (lazy.timedOut() ? "timed out" : lazy.lastLine())));
+            if (!lazy.succeeded()) {
+                return defer(name, s, machine.deferred(s, why, new ReleaseFailed("umount -l " + spec.target()
+                        + " failed: " + (lazy.timedOut() ? "timed out" : lazy.lastLine())), clock.instant()));
             }
         }
-        forget(name);
-        Phase after = s.phase() == Phase.STALE ? Phase.STALE : Phase.NOT_MOUNTED;
         Log.infof("%s %s (%s)", how, spec.target(), why);
-        return put(name, s.with(after, false, how + ": " + why, clock.instant()).pending(false, how + ": " + why));
+        return put(name, machine.released(s, how, why, clock.instant()));
     }
 
     /**
@@ -277,20 +291,15 @@ public class MountManager {
     public synchronized MountStatus probe(String name) {
         MountSpec spec = spec(name);
         Instant now = clock.instant();
-        probeDueAt.put(name, now.plus(config.probeInterval()));
-        MountStatus s = states.get(name);
+        MountState s = state(name);
         Optional<MountEntry> there;
         try {
             there = table().at(spec.target());
         } catch (IOException | IllegalArgumentException e) {
-            return error(name, "cannot read the mount table: " + e.getMessage());
+            return fail(name, s, s.owner(), "cannot read the mount table: " + e.getMessage());
         }
-        Owned mine = owned.get(name);
         if (there.isEmpty()) {
-            if (mine != null) {
-                forget(name);
-            }
-            return put(name, s.with(Phase.NOT_MOUNTED, false, "not mounted (unmounted outside the agent?)", now));
+            return put(name, machine.unmounted(s, "not mounted (unmounted outside the agent?)", now));
         }
         CommandResult r = runProbe(spec.target());
         String outcome = r.succeeded() ? "ok" : r.timedOut() ? "timeout" : "error";
@@ -298,20 +307,16 @@ public class MountManager {
                 .description("Time the health probe of a mount took (a child process with a deadline)")
                 .tag("mount", name).tag("outcome", outcome)
                 .register(registry).record(r.took());
-        s = s.probed(now, r.took());
+        statuses.put(name, statuses.get(name).probed(now, r.took()));
         if (r.succeeded()) {
-            if (s.phase() != Phase.MOUNTED) {
-                s = s.with(Phase.MOUNTED, mine != null, "answers again", now);
-            }
-            return put(name, s);
+            return put(name, machine.answered(s, now));
         }
         String why = r.timedOut()
                 ? "stale: the probe got no answer within " + config.probeTimeout() + " (server dead or frozen?)"
                 : "stale: the probe failed: " + r.lastLine();
         Log.warnf("Mount %s at %s is %s", name, spec.target(), why);
-        retryAt.put(name, now.plus(config.retryInterval()));
-        put(name, s.with(Phase.STALE, mine != null, why, now));
-        return release(name, why, true);
+        put(name, machine.stale(s, why, now));
+        return release(name, why);
     }
 
     /** Probe one target in a child process; tests call it to probe paths that are not configured mounts. */
@@ -389,27 +394,42 @@ public class MountManager {
         registry.counter("binhost.mount.operations", "op", op, "outcome", outcome).increment();
     }
 
-    private MountStatus error(String name, String detail) {
-        Log.errorf("Mount %s: %s", name, detail);
-        retryAt.put(name, clock.instant().plus(config.retryInterval()));
-        return put(name, states.get(name).with(Phase.ERROR, owned.containsKey(name), detail, clock.instant()));
+    private MountState state(String name) {
+        return statuses.get(name).state();
     }
 
-    private MountStatus put(String name, MountStatus s) {
-        states.put(name, s);
-        return s;
+    private MountStatus fail(String name, MountState before, Optional<Owner> owner, String why) {
+        Log.errorf("Mount %s: %s", name, why);
+        return put(name, machine.failed(before, owner, why, clock.instant()));
     }
 
-    private void forget(String name) {
-        owned.remove(name);
-        saveOwned();
-    }
-
-    /** What the agent mounted: mountinfo's id (unique while mounted) and device (tells a reused id apart). */
-    private record Owned(int mountId, String device) {
-        boolean is(MountEntry e) {
-            return e.mountId() == mountId && e.device().equals(device);
+    private MountStatus defer(String name, MountState before, ReleaseDeferred next) {
+        if (MountMachine.newDeferral(before, next)) {
+            if (next.blocker() instanceof EmergeRunning) {
+                count("umount", "deferred");
+                Log.infof("Release of %s (%s) deferred: %s", name, next.why(), next.blocker().describe());
+            } else {
+                Log.warnf("Release of %s (%s) waits: %s; tried again at %s", name, next.why(),
+                        next.blocker().describe(), next.checkAt());
+            }
         }
+        return put(name, next);
+    }
+
+    private void cancel(String name, ReleaseDeferred d) {
+        Log.infof("Release of %s (%s) cancelled: the master is back", name, d.why());
+        put(name, machine.cancelled(d));
+    }
+
+    /** Sets a mount's state; when that changes what the agent owns, the owned-mounts file follows. */
+    private MountStatus put(String name, MountState next) {
+        MountStatus before = statuses.get(name);
+        MountStatus after = before.in(next);
+        statuses.put(name, after);
+        if (!before.state().owner().equals(next.owner())) {
+            saveOwned();
+        }
+        return after;
     }
 
     private void loadOwned() {
@@ -420,18 +440,18 @@ public class MountManager {
         try (var in = Files.newBufferedReader(ownedFile.get())) {
             p.load(in);
             MountTable table = table();
+            Instant now = clock.instant();
             for (String name : specs.keySet()) {
                 String v = p.getProperty(name);
                 if (v == null) {
                     continue;
                 }
                 String[] parts = v.split(" ", 2);
-                Owned o = new Owned(Integer.parseInt(parts[0]), parts[1]);
+                Owner o = new Owner(Integer.parseInt(parts[0]), parts[1]);
                 Optional<MountEntry> there = table.at(specs.get(name).target());
                 if (there.isPresent() && o.is(there.get())) {
-                    owned.put(name, o);
-                    states.put(name, states.get(name).with(Phase.MOUNTED, true,
-                            "mounted by the agent before its restart: " + there.get().describe(), clock.instant()));
+                    statuses.put(name, statuses.get(name).in(machine.mounted(state(name), Optional.of(o),
+                            "mounted by the agent before its restart: " + there.get().describe(), now)));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -446,7 +466,8 @@ public class MountManager {
         }
         Path file = ownedFile.get();
         Properties p = new Properties();
-        owned.forEach((name, o) -> p.setProperty(name, o.mountId() + " " + o.device()));
+        statuses.forEach((name, s) -> s.state().owner().ifPresent(o -> p.setProperty(name, o.mountId() + " "
+                + o.device())));
         try {
             java.io.StringWriter text = new java.io.StringWriter();
             p.store(text, "mounts made by binhost-agent: name = mount id and device");
@@ -460,7 +481,7 @@ public class MountManager {
     /** Copies of the state for tests and the status section. */
     Map<String, Integer> ownedIds() {
         Map<String, Integer> m = new TreeMap<>();
-        owned.forEach((k, v) -> m.put(k, v.mountId()));
+        statuses.forEach((k, v) -> v.state().owner().ifPresent(o -> m.put(k, o.mountId())));
         return m;
     }
 

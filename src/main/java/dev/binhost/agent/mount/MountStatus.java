@@ -6,19 +6,15 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * What the agent knows about one configured mount. {@code ownedByAgent} means the agent mounted what is there
- * now and may unmount it; {@code releasePending} means a release waits for an emerge to finish.
+ * What the agent knows about one configured mount: its {@link MountState} and the last probe's time and
+ * duration. Phase, owner, detail and whether a release waits all come from the state.
  */
 public record MountStatus(
         String name,
         Path target,
-        Phase phase,
-        boolean ownedByAgent,
-        String detail,
-        Instant since,
+        MountState state,
         Optional<Instant> lastProbeAt,
-        Optional<Duration> lastProbeTook,
-        boolean releasePending) {
+        Optional<Duration> lastProbeTook) {
 
     /**
      * NOT_MOUNTED: nothing of ours there (by policy, or not yet); MOUNTED: there and answering; STALE: there but
@@ -27,26 +23,42 @@ public record MountStatus(
     public enum Phase { NOT_MOUNTED, MOUNTED, STALE, ERROR }
 
     static MountStatus initial(String name, Path target, Instant now) {
-        return new MountStatus(name, target, Phase.NOT_MOUNTED, false, "not mounted yet", now, Optional.empty(),
-                Optional.empty(), false);
+        return new MountStatus(name, target, new MountState.Unmounted("not mounted yet", now), Optional.empty(),
+                Optional.empty());
     }
 
     public boolean healthy() {
-        return phase == Phase.MOUNTED;
+        return phase() == Phase.MOUNTED;
     }
 
-    MountStatus with(Phase newPhase, boolean owned, String newDetail, Instant now) {
-        return new MountStatus(name, target, newPhase, owned, newDetail, newPhase == phase ? since : now,
-                lastProbeAt, lastProbeTook, releasePending);
+    public Phase phase() {
+        return state.phase();
+    }
+
+    /** The agent mounted what is there now and may unmount it. */
+    public boolean ownedByAgent() {
+        return state.owner().isPresent();
+    }
+
+    public String detail() {
+        return state.detail();
+    }
+
+    /** When the phase began. */
+    public Instant since() {
+        return state.since();
+    }
+
+    /** A release is wanted but waits (an emerge runs, or the release failed and is tried again). */
+    public boolean releasePending() {
+        return state instanceof MountState.ReleaseDeferred;
+    }
+
+    MountStatus in(MountState next) {
+        return new MountStatus(name, target, next, lastProbeAt, lastProbeTook);
     }
 
     MountStatus probed(Instant at, Duration took) {
-        return new MountStatus(name, target, phase, ownedByAgent, detail, since, Optional.of(at), Optional.of(took),
-                releasePending);
-    }
-
-    MountStatus pending(boolean pending, String newDetail) {
-        return new MountStatus(name, target, phase, ownedByAgent, newDetail, since, lastProbeAt, lastProbeTook,
-                pending);
+        return new MountStatus(name, target, state, Optional.of(at), Optional.of(took));
     }
 }

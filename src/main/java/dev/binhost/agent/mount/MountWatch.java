@@ -1,12 +1,13 @@
 package dev.binhost.agent.mount;
 
 import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.health.Loop;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.master.MasterWatch;
-import dev.binhost.agent.process.DaemonThreads;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.scheduler.Scheduled;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
@@ -15,15 +16,14 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
 /**
- * Drives the {@link MountManager}: reacts to master transitions and, every second, hands a round (deferred
- * releases, due mounts, due probes) to the mount worker thread. Everything runs on that one worker, so mount,
- * release and probe never race; the scheduler thread and the event thread only submit.
+ * Drives the {@link MountManager} on one {@link Loop}: a round (deferred releases, due mounts, due probes) runs
+ * when the mounts' states say the next thing is due (a probe interval, a retry time, a release re-check while
+ * an emerge runs), and master transitions run on the same thread, so mount, release and probe never race. With
+ * the master DOWN and nothing mounted nothing is due: the loop sleeps until the master comes UP.
  */
 @ApplicationScoped
 public class MountWatch {
@@ -32,10 +32,7 @@ public class MountWatch {
     private final MountManager mounts;
     private final BooleanSupplier masterUp;
     private final Heartbeats heartbeats;
-    private final Clock clock;
-    private final ExecutorService worker;
-    private volatile Future<?> round;
-    private volatile Instant roundSince;
+    private final Loop loop;
 
     @Inject
     public MountWatch(MountManager mounts, MasterWatch master, Heartbeats heartbeats, Clock clock) {
@@ -47,67 +44,83 @@ public class MountWatch {
         this.mounts = mounts;
         this.masterUp = masterUp;
         this.heartbeats = heartbeats;
-        this.clock = clock;
-        this.worker = Executors.newSingleThreadExecutor(DaemonThreads.named("mount-worker"));
+        this.loop = new Loop(LOOP, clock, heartbeats, roundBound(mounts.config(), mounts.names().size()), this::step);
     }
 
-    /** Thin tick: beat unless a round overran its bound (then liveness reports it), submit the next round. */
-    @Scheduled(identity = "mount-watch", every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void tick() {
-        Future<?> running = round;
-        Instant since = roundSince;
-        if (running != null && !running.isDone()) {
-            if (since != null && Duration.between(since, clock.instant()).compareTo(roundBound()) <= 0) {
-                heartbeats.beat(LOOP, roundBound());
-            }
-            return;
-        }
-        heartbeats.beat(LOOP, roundBound());
+    /**
+     * After the config check (priority 1). The first round runs on the loop's thread: with the master still
+     * UNKNOWN it only probes mounts found from before a restart. Without a configured mount the loop's thread is
+     * never started.
+     */
+    void start(@Observes @Priority(100) StartupEvent event) {
         if (mounts.names().isEmpty()) {
+            Log.debug("No mounts configured: the mount watch does not run");
+            heartbeats.idle(LOOP);
             return;
         }
-        roundSince = clock.instant();
-        round = worker.submit(() -> guarded("round", () -> mounts.reconcile(masterUp.getAsBoolean())));
+        loop.start();
+    }
+
+    /** One round: what each mount's state says is due now; then when the next thing is due, or null. */
+    Instant step(Instant now) {
+        if (mounts.names().isEmpty()) {
+            return null;
+        }
+        boolean up = masterUp.getAsBoolean();
+        mounts.reconcile(up);
+        return mounts.nextDue(up);
     }
 
     void onMaster(@ObservesAsync MasterTransition transition) {
-        if (transition.cameUp()) {
-            worker.submit(() -> guarded("mount on master UP", mounts::mountAll));
-        } else if (transition.wentDown() && mounts.config().onMasterDown() == MountConfig.DownPolicy.RELEASE) {
-            worker.submit(() -> guarded("release on master DOWN",
-                    () -> mounts.releaseAll("master went DOWN: " + transition.current().reason())));
+        if (mounts.names().isEmpty()) {
+            return;
         }
+        if (transition.cameUp()) {
+            react(mounts::mountAll);
+        } else if (transition.wentDown() && mounts.config().onMasterDown() == MountConfig.DownPolicy.RELEASE) {
+            react(() -> mounts.releaseAll("master went DOWN: " + transition.current().reason()));
+        }
+    }
+
+    /** Runs {@code work} on the loop's thread, then a round, which sets the next due time from the new states. */
+    private void react(Runnable work) {
+        loop.execute(work);
+        loop.wake();
     }
 
     /**
      * Longest a healthy round can take: per mount a mount, a plain and a lazy umount and a probe, each bounded
      * by its deadline (the runner adds its kill grace, covered by the extra minute).
      */
-    Duration roundBound() {
-        Duration perMount = mounts.config().commandTimeout().multipliedBy(3).plus(mounts.config().probeTimeout());
-        return perMount.multipliedBy(Math.max(1, mounts.names().size())).plusMinutes(1);
+    static Duration roundBound(MountConfig config, int mountCount) {
+        Duration perMount = config.commandTimeout().multipliedBy(3).plus(config.probeTimeout());
+        return perMount.multipliedBy(Math.max(1, mountCount)).plusMinutes(1);
     }
 
-    /** Probes one mount on the worker, as a round would; tests use it. */
-    Future<MountStatus> submitProbe(String name) {
-        return worker.submit(() -> mounts.probe(name));
+    /** Runs a round now, as when one is due; tests use it. */
+    void wake() {
+        loop.wake();
     }
 
-    /** Waits until the worker has done everything submitted so far; tests use it. */
+    /** Probes one mount on the loop's thread, as a round would; tests use it. */
+    CompletableFuture<MountStatus> submitProbe(String name) {
+        CompletableFuture<MountStatus> probed = new CompletableFuture<>();
+        loop.execute(() -> probed.complete(mounts.probe(name)));
+        return probed;
+    }
+
+    /** When the next round is due (null: waiting for an event); tests use it. */
+    Instant due() {
+        return loop.due();
+    }
+
+    /** Waits until the loop has done everything handed to it so far; tests use it. */
     void awaitIdle() throws Exception {
-        worker.submit(() -> { }).get();
-    }
-
-    private static void guarded(String what, Runnable work) {
-        try {
-            work.run();
-        } catch (RuntimeException e) {
-            Log.errorf(e, "Mount %s failed", what);
-        }
+        loop.awaitIdle();
     }
 
     void stop(@Observes ShutdownEvent event) {
         // Mounts stay: an agent restart must not pull the share from under a running emerge.
-        worker.shutdownNow();
+        loop.close();
     }
 }

@@ -57,6 +57,7 @@ public class MountsPrecondition implements RunPrecondition, StatusContributor {
             m.put("releasePending", s.releasePending());
             m.put("lastProbe", s.lastProbeAt().map(Object::toString).orElse(null));
             m.put("lastProbeMillis", s.lastProbeTook().map(d -> d.toMillis()).orElse(null));
+            m.put("state", s.state().name());
             out.put(s.name(), m);
         }
         return out;

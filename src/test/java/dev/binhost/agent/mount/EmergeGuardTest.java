@@ -17,8 +17,9 @@ class EmergeGuardTest {
         Path pid = Files.createDirectories(proc.resolve("4242"));
         Files.writeString(pid.resolve("comm"), "emerge\n");
         Files.write(pid.resolve("cmdline"), "/usr/bin/python3.12\0/usr/bin/emerge\0-uDN\0".getBytes());
-        assertEquals("emerge is running (pid 4242)",
-                new EmergeGuard(List.of(() -> false), proc).emergeRunning().orElseThrow());
+        MountState.EmergeRunning seen = new EmergeGuard(List.of(() -> false), proc).emergeRunning().orElseThrow();
+        assertEquals(List.of(4242L), seen.pids());
+        assertEquals("release deferred: emerge is running (pid 4242)", seen.describe());
         Files.delete(pid.resolve("cmdline"));
         assertTrue(new EmergeGuard(List.of(() -> false), proc).emergeRunning().isEmpty(), "the process ended");
     }
@@ -26,8 +27,8 @@ class EmergeGuardTest {
     @Test
     void emergeRunning_updateActivitySaysSo_winsWithoutProcScan(@TempDir Path emptyProc) {
         UpdateActivity running = () -> true;
-        assertEquals("the agent's update run has an emerge running",
-                new EmergeGuard(List.of(running), emptyProc).emergeRunning().orElseThrow());
+        assertEquals("release deferred: the agent's update run has an emerge running",
+                new EmergeGuard(List.of(running), emptyProc).emergeRunning().orElseThrow().describe());
         assertTrue(new EmergeGuard(List.of(() -> false), emptyProc).emergeRunning().isEmpty());
     }
 

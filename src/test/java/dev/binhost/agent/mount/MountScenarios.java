@@ -79,14 +79,17 @@ class MountScenarios implements AutoCloseable {
         MountsReadiness health = new MountsReadiness(mounts);
         MountsPrecondition precondition = new MountsPrecondition(mounts);
 
-        watch.tick();
+        watch.wake();
         watch.awaitIdle();
         assertTrue(table().at(pkgs).isEmpty(), "nothing is mounted while the master is not UP");
         assertEquals(HealthCheckResponse.Status.DOWN, health.call().getStatus());
+        assertEquals(null, watch.due(), "with the master not UP nothing is due: the loop waits for the event");
 
         masterUp.set(true);
         watch.onMaster(transition(true));
         watch.awaitIdle();
+        assertTrue(watch.due().isAfter(Instant.now().plus(Duration.ofMinutes(59))),
+                "mounted and probed: next due is the probe an hour on: " + watch.due());
 
         for (String name : List.of("packages", "tree")) {
             MountStatus s = mounts.status(name);
@@ -122,7 +125,7 @@ class MountScenarios implements AutoCloseable {
         MountWatch watch = watch(mounts);
         masterUp.set(true);
         for (int i = 0; i < 5; i++) {
-            watch.tick();
+            watch.wake();
             watch.awaitIdle();
         }
         assertEquals(Phase.MOUNTED, mounts.status("packages").phase(), mounts.status("packages").detail());
@@ -161,7 +164,7 @@ class MountScenarios implements AutoCloseable {
         long until = System.nanoTime() + bound.toNanos();
         int samples = 0;
         while (!probing.isDone() && System.nanoTime() < until) {
-            watch.tick();
+            watch.wake();
             assertTrue(heartbeats.wedged().isEmpty(), "liveness stays UP: " + heartbeats.wedged());
             HealthCheckResponse.Status ready = health.call().getStatus();
             assertTrue(ready == HealthCheckResponse.Status.UP || mounts.status("packages").phase() == Phase.STALE,
@@ -252,7 +255,9 @@ class MountScenarios implements AutoCloseable {
         TestMountConfig config = TestMountConfig.of(
                 Map.of("packages", new TestSpec(pkgs, false, export.toString(), "none", "bind,ro")),
                 DownPolicy.RELEASE);
-        MountManager mounts = manager(config, new EmergeGuard(List.of(activity), fakeProc), null);
+        // Deferred releases are tried again every 100 ms here (10 s in the agent), by the loop on its own.
+        MountManager mounts = new MountManager(config, runner, registry, Clock.systemUTC(),
+                new EmergeGuard(List.of(activity), fakeProc), Optional.empty(), Duration.ofMillis(100));
         MountWatch watch = watch(mounts);
         masterUp.set(true);
         watch.onMaster(transition(true));
@@ -263,27 +268,37 @@ class MountScenarios implements AutoCloseable {
         watch.onMaster(transition(false));
         watch.awaitIdle();
         assertTrue(table().at(pkgs).isPresent(), "never released while the update run's emerge runs");
-        assertTrue(mounts.status("packages").releasePending());
-        assertTrue(mounts.status("packages").detail().contains("deferred"), mounts.status("packages").detail());
+        MountStatus waiting = mounts.status("packages");
+        assertTrue(waiting.releasePending());
+        MountState.ReleaseDeferred deferred = (MountState.ReleaseDeferred) waiting.state();
+        assertEquals(new MountState.EmergeRunning(true, List.of()), deferred.blocker());
+        assertTrue(deferred.why().startsWith("master went DOWN: "), deferred.why());
+        assertTrue(waiting.detail().contains("deferred"), waiting.detail());
+        assertTrue(watch.due() != null, "the loop will look again while the emerge runs");
 
         // The update run is done, but an admin's own emerge (seen in /proc) still runs.
         agentEmerge.set(false);
         Path pid = Files.createDirectories(fakeProc.resolve("4242"));
         Files.writeString(pid.resolve("comm"), "python3.12\n");
         Files.writeString(pid.resolve("cmdline"), "/usr/bin/python3.12\0/usr/bin/emerge\0--update\0@world\0");
-        watch.tick();
-        watch.awaitIdle();
+        awaitState(mounts, s -> s.state() instanceof MountState.ReleaseDeferred d
+                && d.blocker().equals(new MountState.EmergeRunning(false, List.of(4242L))));
         assertTrue(table().at(pkgs).isPresent(), "never released while an emerge process runs");
         assertTrue(mounts.status("packages").detail().contains("pid 4242"), mounts.status("packages").detail());
+        Instant firstCheck = ((MountState.ReleaseDeferred) mounts.status("packages").state()).checkAt();
+        awaitState(mounts, s -> s.state() instanceof MountState.ReleaseDeferred d && d.checkAt().isAfter(firstCheck));
+        assertEquals(2.0, registry.get("binhost.mount.operations").tag("op", "umount").tag("outcome", "deferred")
+                .counter().count(), "re-checks that find the same emerge are not counted again");
 
         Files.delete(pid.resolve("comm"));
         Files.delete(pid.resolve("cmdline"));
-        watch.tick();
-        watch.awaitIdle();
+        awaitState(mounts, s -> !s.releasePending());
         assertTrue(table().at(pkgs).isEmpty(), "released once no emerge runs");
-        assertFalse(mounts.status("packages").releasePending());
+        assertTrue(mounts.status("packages").state() instanceof MountState.Released, mounts.status("packages").detail());
         assertEquals(2.0, registry.get("binhost.mount.operations").tag("op", "umount").tag("outcome", "deferred")
                 .counter().count());
+        watch.awaitIdle();
+        assertEquals(null, watch.due(), "released and the master DOWN: nothing is due until it comes back");
     }
 
     void missingMountPointIsAnError() throws Exception {
@@ -352,6 +367,16 @@ class MountScenarios implements AutoCloseable {
 
     private MountWatch watch(MountManager mounts) {
         return new MountWatch(mounts, masterUp::get, heartbeats, Clock.systemUTC());
+    }
+
+    /** Waits (at most 10 s) until the loop, running on its own, brings the mount to a state. */
+    private static void awaitState(MountManager mounts, java.util.function.Predicate<MountStatus> wanted)
+            throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!wanted.test(mounts.status("packages")) && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertTrue(wanted.test(mounts.status("packages")), "not reached: " + mounts.status("packages"));
     }
 
     private EmergeGuard guard() throws IOException {

@@ -18,7 +18,7 @@ final class RunLine {
         Instant started = Instant.parse(run.startedAt());
         String took = run.endedAt() == null ? "?" : RelativeTime.span(started, Instant.parse(run.endedAt()));
         return String.format("%-20s  %-13s  %-8s  %7s  %s  (%s)", started.truncatedTo(ChronoUnit.SECONDS),
-                run.outcome(), run.reason(), took, what(run), run.id());
+                run.outcome().tag(), run.reason(), took, what(run), run.id());
     }
 
     private static String what(RunRecord run) {

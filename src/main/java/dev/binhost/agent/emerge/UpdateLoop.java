@@ -193,6 +193,24 @@ public final class UpdateLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * The master came UP: a resume or a scheduled run that a precondition (most often master-up) blocked is
+     * retried now rather than at its retry time. Nothing else changes: the step decides what is due.
+     */
+    public void masterCameUp() {
+        boolean owed;
+        synchronized (this) {
+            owed = schedule.retryOwedNow();
+            if (state instanceof UpdateState.ResumeOwed) {
+                state = new UpdateState.ResumeOwed(clock.instant());
+                owed = true;
+            }
+        }
+        if (owed) {
+            loop.wake();
+        }
+    }
+
     public synchronized boolean busy() {
         return state instanceof UpdateState.Queued || state instanceof UpdateState.Running;
     }

@@ -66,6 +66,18 @@ public final class UpdateSchedule {
         }
     }
 
+    /**
+     * A run blocked by a precondition is retried now instead of at its retry time (the master just came UP).
+     * True when one was owed.
+     */
+    public synchronized boolean retryOwedNow() {
+        if (!owed) {
+            return false;
+        }
+        dueAt = clock.instant();
+        return true;
+    }
+
     public synchronized Instant nextDue() {
         return dueAt;
     }

@@ -3,6 +3,7 @@ package dev.binhost.agent.emerge;
 import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.ConfigRefresher;
@@ -16,6 +17,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
@@ -60,6 +62,13 @@ public class UpdateService implements UpdateActivity, StatusContributor {
         Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),
                 Durations.human(config.randomDelay()), loop.schedule().nextDue(),
                 loop.schedule().owed() ? " (catch-up of a missed run)" : "");
+    }
+
+    /** The master came UP: what it blocked need not wait for its retry time. */
+    void onMaster(@ObservesAsync MasterTransition transition) {
+        if (transition.cameUp()) {
+            loop.masterCameUp();
+        }
     }
 
     /** Asks for a run now (the control API's trigger); coalesced with one queued or running. */

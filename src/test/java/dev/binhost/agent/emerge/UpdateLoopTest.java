@@ -73,8 +73,11 @@ class UpdateLoopTest {
         loop.close();
     }
 
-    @Test
-    void start_markerLeftBehind_firstStepRecordsIt_blockedResumeStaysOwed_untilARunGetsThrough() throws Exception {
+    /** An agent restarted after a crash mid-run, with the master DOWN: its resume is blocked and owed. */
+    private record BlockedResume(StandIn standIn, UpdateRunner runner, UpdateLoop loop, AtomicBoolean masterUp) {
+    }
+
+    private BlockedResume blockedResume() throws Exception {
         StandIn s = new StandIn(tmp).fixtures("016-", "020-");
         s.scenarioKeys.put("RESUME", Fixtures.DIR.resolve(Fixtures.entry("023-").file()).toString());
         s.config.put("binhost.update.resume-interrupted", "true");
@@ -101,29 +104,83 @@ class UpdateLoopTest {
         UpdateLoop loop = new UpdateLoop(runner, new UpdateSchedule("0 30 3 * * ?", Duration.ZERO,
                 Duration.ofMinutes(10), true, clock, Optional.empty()), s.updateConfig(), clock,
                 new Heartbeats(clock));
+        loop.start();
+        loop.awaitIdle();
+        RunRecord blocked = loop.awaitLast(30, TimeUnit.SECONDS).orElseThrow();
+        assertEquals(RunOutcome.SKIPPED, blocked.outcome());
+        assertEquals(UpdateRunner.Reason.RESUME.tag(), blocked.reason());
+        return new BlockedResume(s, runner, loop, masterUp);
+    }
+
+    @Test
+    void start_markerLeftBehind_firstStepRecordsIt_blockedResumeStaysOwed_untilARunGetsThrough() throws Exception {
+        BlockedResume b = blockedResume();
+        UpdateLoop loop = b.loop();
         try {
-            loop.start();
-            loop.awaitIdle();
-            RunRecord blocked = loop.awaitLast(30, TimeUnit.SECONDS).orElseThrow();
-            assertEquals(RunOutcome.SKIPPED, blocked.outcome());
-            assertEquals(UpdateRunner.Reason.RESUME.tag(), blocked.reason());
             UpdateState owed = loop.state();
             assertTrue(owed instanceof UpdateState.ResumeOwed, owed.toString());
             assertEquals(((UpdateState.ResumeOwed) owed).retryAt(), loop.due(), "the loop sleeps until the retry");
-            assertEquals(List.of(RunOutcome.INTERRUPTED), runner.history().read().stream().map(RunRecord::outcome)
-                    .toList(), "recorded once; a blocked resume is not written");
-            assertTrue(s.calls().isEmpty(), "no emerge while blocked");
+            assertEquals(List.of(RunOutcome.INTERRUPTED), b.runner().history().read().stream()
+                    .map(RunRecord::outcome).toList(), "recorded once; a blocked resume is not written");
+            assertTrue(b.standIn().calls().isEmpty(), "no emerge while blocked");
 
-            masterUp.set(true);
+            b.masterUp().set(true);
             TriggerOutcome o = loop.request(UpdateRunner.Reason.TRIGGER, "admin");
             assertEquals("run queued (resume, by admin)", o.message());
             RunRecord resumed = loop.awaitLast(30, TimeUnit.SECONDS).orElseThrow();
             assertEquals(RunOutcome.SUCCESS, resumed.outcome(), resumed.message());
-            assertEquals(List.of("--resume"), s.calls());
+            assertEquals(List.of("--resume"), b.standIn().calls());
             assertEquals(new UpdateState.Idle(), loop.state());
         } finally {
             loop.close();
         }
+    }
+
+    @Test
+    void blockedResume_masterComesUp_resumesAtOnce_notAtTheRetryTime() throws Exception {
+        BlockedResume b = blockedResume();
+        UpdateLoop loop = b.loop();
+        try {
+            Instant retryAt = ((UpdateState.ResumeOwed) loop.state()).retryAt();
+            assertTrue(retryAt.isAfter(Instant.now().plus(Duration.ofMinutes(9))), "owed for retry-interval: " + retryAt);
+            b.masterUp().set(true);
+            loop.masterCameUp();
+            waitIdle(loop, b);
+            assertEquals(List.of("--resume"), b.standIn().calls(), "the owed resume ran, nothing else");
+            assertEquals(List.of(RunOutcome.INTERRUPTED, RunOutcome.SUCCESS), b.runner().history().read().stream()
+                    .map(RunRecord::outcome).toList());
+            assertEquals(new UpdateState.Idle(), loop.state());
+        } finally {
+            loop.close();
+        }
+    }
+
+    @Test
+    void masterComesUp_nothingOwed_changesNothing() throws Exception {
+        BlockedResume b = blockedResume();
+        UpdateLoop loop = b.loop();
+        try {
+            b.masterUp().set(true);
+            loop.masterCameUp();
+            waitIdle(loop, b);
+            int calls = b.standIn().calls().size();
+            Instant due = loop.due();
+            loop.masterCameUp();
+            loop.awaitIdle();
+            assertEquals(calls, b.standIn().calls().size(), "no run when nothing was owed");
+            assertEquals(due, loop.due(), "the cron time stays");
+        } finally {
+            loop.close();
+        }
+    }
+
+    private static void waitIdle(UpdateLoop loop, BlockedResume b) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (b.standIn().calls().isEmpty() || loop.busy()) {
+            assertTrue(System.nanoTime() < until, "no resume within 30 s: " + loop.state());
+            Thread.sleep(10);
+        }
+        loop.awaitIdle();
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
-import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.RunPrecondition;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -73,7 +72,7 @@ public final class StandIn {
                 .getConfigMapping(UpdateConfig.class);
     }
 
-    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<ConfigRefresher> refresher) {
+    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<java.util.function.Supplier<dev.binhost.agent.spi.Verdict>> refresher) {
         writeScenario();
         return new UpdateRunner(updateConfig(), dir.resolve("state"), dir.resolve("log"), proc,
                 new ProcessRunner(new JnrPosix(), Duration.ofSeconds(2), 65536), new JnrPosix(),

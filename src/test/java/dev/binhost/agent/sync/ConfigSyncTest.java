@@ -41,8 +41,12 @@ class ConfigSyncTest {
         daemon = RsyncDaemon.start(work, Map.of("portage-config", master));
     }
 
+    /** Every sync a test made: their loops' threads end with the test. */
+    final List<ConfigSync> syncs = new java.util.ArrayList<>();
+
     @AfterEach
     void stopMaster() throws InterruptedException {
+        syncs.forEach(s -> s.stop(null));
         daemon.close();
     }
 
@@ -91,7 +95,9 @@ class ConfigSyncTest {
             java.util.function.BooleanSupplier emergeRunning) {
         ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, "portage-config"),
                 work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 65536), clock);
-        return new ConfigSync(config, pull, clock, new Heartbeats(clock), registry, emergeRunning);
+        ConfigSync sync = new ConfigSync(config, pull, clock, new Heartbeats(clock), registry, emergeRunning);
+        syncs.add(sync);
+        return sync;
     }
 
     @Test
@@ -125,6 +131,8 @@ class ConfigSyncTest {
         MasterTransition up = masterUp();
         try {
             sync.onMasterTransition(up);
+            // Until the loop has started that pull, more UPs only join the owed one.
+            awaitStatus(sync, "state", "running");
             for (int i = 0; i < 5; i++) {
                 sync.onMasterTransition(up);
             }
@@ -205,7 +213,7 @@ class ConfigSyncTest {
     }
 
     @Test
-    void masterUp_whileAnEmergeRuns_isPutOffUntilItEnds_thenTheTickPulls() throws Exception {
+    void masterUp_whileAnEmergeRuns_isPutOffUntilItEnds_thenTheLoopPulls() throws Exception {
         TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
         config.pullOnMasterUp = true;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -217,13 +225,15 @@ class ConfigSyncTest {
             awaitStatus(sync, "putOff", "master up (an emerge is running)");
             assertTrue(sync.firstAttemptDone(), "a pull put off by emerge is the first attempt: started turns UP");
             assertEquals("put off: an emerge is running", new FirstPullStep(sync).attempted().detail());
-            sync.tick();
-            Thread.sleep(300);
+            assertEquals("put off", sync.status().get("state"));
+            sync.wake(); // the put-off re-check, early
+            sync.awaitLoop();
+            assertEquals("put off", sync.status().get("state"));
             assertEquals(0.0, pulls(registry), "no pull while the emerge runs");
             assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")));
 
             emerging.set(false);
-            sync.tick();
+            sync.wake();
 
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             while (pulls(registry) < 1 && System.nanoTime() < deadline) {

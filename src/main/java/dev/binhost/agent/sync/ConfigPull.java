@@ -8,6 +8,7 @@ import dev.binhost.agent.process.ProcessRunner;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -59,6 +60,10 @@ public final class ConfigPull {
     private final ApplyJournal journal;
     /** Test seam: stop an apply after this many renames, as a kill would (-1: never). */
     int stopAfterRenames = -1;
+    /** Test seam: where the free-space check before rsync reads its figures. */
+    Staging.FreeSpace freeSpace = Staging.FreeSpace.REAL;
+    /** How often the watch measures the staged tree while rsync runs (it starts faster, for short pulls). */
+    static final Duration WATCH_EVERY = Duration.ofMillis(100);
 
     public ConfigPull(SyncConfig config, Source source, Path stateDir, ProcessRunner runner, Clock clock) {
         this.config = config;
@@ -146,22 +151,42 @@ public final class ConfigPull {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot prepare staging dir " + staging + ": " + e.getMessage());
         }
-        Command rsync = Command.of("rsync", rsyncArgv()).deadline(config.deadline()).build();
-        CommandResult ran;
         try {
-            ran = runner.run(rsync);
+            Optional<String> noRoom = Staging.noRoom(freeSpace, stagingRoot, live, config.maxTotalBytes());
+            if (noRoom.isPresent()) {
+                return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
+                        "refused: " + noRoom.get() + "; rsync not started, live tree untouched");
+            }
         } catch (IOException e) {
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
+                    "cannot read the free space for staging dir " + staging + ": " + e.getMessage());
+        }
+        Command rsync = Command.of("rsync", rsyncArgv()).deadline(config.deadline()).build();
+        Watched ran;
+        try {
+            ran = watched(rsync);
+        } catch (IOException | UncheckedIOException e) {
+            boundStaging();
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE, e.getMessage());
         }
-        if (ran.timedOut()) {
+        if (ran.overrun().isPresent()) {
+            dropStaging();
+            return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
+                    "refused: the staged tree reached " + ran.overrun().get().bytes() + " bytes while rsync ran, "
+                            + "more than binhost.sync.max-total-size (" + config.maxTotalBytes() + "); rsync "
+                            + "stopped, staging removed, live tree untouched");
+        }
+        if (ran.result().timedOut()) {
+            boundStaging();
             return result(PullResult.Outcome.TIMED_OUT, start, t0, Changes.NONE,
                     "rsync from " + source.url() + " passed the deadline of " + config.deadline()
                             + " and was killed; live tree untouched");
         }
-        if (ran.exitCode() != 0) {
+        if (ran.result().exitCode() != 0) {
+            boundStaging();
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
-                    "rsync from " + source.url() + " exited " + ran.exitCode() + ": "
-                            + Names.escape(reason(ran.outputTail()))
+                    "rsync from " + source.url() + " exited " + ran.result().exitCode() + ": "
+                            + Names.escape(reason(ran.result().outputTail()))
                             + "; live tree untouched");
         }
         try {
@@ -183,6 +208,8 @@ public final class ConfigPull {
         } catch (PullRefused e) {
             if (e instanceof Tree.Oversize) {
                 dropStaging();
+            } else {
+                boundStaging();
             }
             return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
                     "refused: " + e.getMessage() + "; live tree untouched");
@@ -190,6 +217,42 @@ public final class ConfigPull {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot apply the pull to " + live + ": " + Names.escape(String.valueOf(e)));
         }
+    }
+
+    /** rsync's result, and the staged tree's measure when the watch stopped rsync for passing the total. */
+    record Watched(CommandResult result, Optional<Staging.Measure> overrun) {
+    }
+
+    /**
+     * Runs rsync while measuring the staged tree (every {@link #WATCH_EVERY}, sooner at first): past
+     * binhost.sync.max-total-size the runner ends rsync as a deadline would, so a master cannot fill the
+     * filesystem with many files each under the per-file limit. The deadline stays the runner's.
+     */
+    private Watched watched(Command rsync) throws IOException, InterruptedException {
+        ProcessRunner.Running running = runner.start(rsync);
+        long end = System.nanoTime() + rsync.deadline().toNanos();
+        long pause = 5;
+        Optional<Staging.Measure> overrun = Optional.empty();
+        try {
+            while (running.isAlive() && System.nanoTime() < end) {
+                Thread.sleep(pause);
+                pause = Math.min(pause * 2, WATCH_EVERY.toMillis());
+                Staging.Measure now = Staging.measureNow(staging);
+                if (now.bytes() > config.maxTotalBytes()) {
+                    Log.warnf("Config pull from %s: %d bytes staged, more than binhost.sync.max-total-size (%d); "
+                            + "stopping rsync", source.url(), now.bytes(), config.maxTotalBytes());
+                    overrun = Optional.of(now);
+                    running.cancel();
+                    break;
+                }
+            }
+        } catch (InterruptedException | RuntimeException e) {
+            // Never leave rsync writing into staging behind us.
+            running.cancel();
+            running.await();
+            throw e;
+        }
+        return new Watched(running.await(), overrun);
     }
 
     /** Runs the separate-tree sync command (e.g. emerge --sync), bounded by its own deadline. */
@@ -336,6 +399,25 @@ public final class ConfigPull {
                     + Names.escape(rel));
         }
         return p;
+    }
+
+    /**
+     * After a pull that did not apply: what rsync left in staging stays for the next pull to reuse only when it
+     * is within the size and count limits (a timeout or a lost link often leaves a good partial tree); anything
+     * bigger is removed.
+     */
+    private void boundStaging() {
+        try {
+            Staging.Measure m = Staging.measure(staging);
+            if (!m.within(config.maxFileBytes(), config.maxTotalBytes(), config.maxFiles())) {
+                Log.infof("Config pull: removing the staged tree %s (%d files, %d bytes, largest %d): over the limits",
+                        staging, m.files(), m.bytes(), m.largest());
+                dropStaging();
+            }
+        } catch (IOException | RuntimeException e) {
+            Log.warnf("Cannot measure the staging tree %s (%s); removing it", staging, e);
+            dropStaging();
+        }
     }
 
     /** Removes what a size refusal staged, so a huge tree does not sit on disk until the next pull. */

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
  * One config pull, start to end: a single rsync call mirrors the master's managed files into the staging dir,
@@ -62,6 +63,11 @@ public final class ConfigPull {
     int stopAfterRenames = -1;
     /** Test seam: where the free-space check before rsync reads its figures. */
     Staging.FreeSpace freeSpace = Staging.FreeSpace.REAL;
+    /** util-linux prlimit, to give rsync an RLIMIT_FSIZE; null when missing (the watch alone bounds staging). */
+    private static final String PRLIMIT = Stream.of("/usr/bin/prlimit", "/bin/prlimit")
+            .filter(p -> Files.isExecutable(Path.of(p))).findFirst().orElse(null);
+    /** rsync's exit code for an error in file I/O, which a write past RLIMIT_FSIZE (EFBIG) ends with. */
+    private static final int RSYNC_FILE_IO = 11;
     /** How often the watch measures the staged tree while rsync runs (it starts faster, for short pulls). */
     static final Duration WATCH_EVERY = Duration.ofMillis(100);
 
@@ -161,7 +167,7 @@ public final class ConfigPull {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot read the free space for staging dir " + staging + ": " + e.getMessage());
         }
-        Command rsync = Command.of("rsync", rsyncArgv()).deadline(config.deadline()).build();
+        Command rsync = Command.of("rsync", limited(rsyncArgv())).deadline(config.deadline()).build();
         Watched ran;
         try {
             ran = watched(rsync);
@@ -172,9 +178,12 @@ public final class ConfigPull {
         if (ran.overrun().isPresent()) {
             dropStaging();
             return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
-                    "refused: the staged tree reached " + ran.overrun().get().bytes() + " bytes while rsync ran, "
-                            + "more than binhost.sync.max-total-size (" + config.maxTotalBytes() + "); rsync "
-                            + "stopped, staging removed, live tree untouched");
+                    "refused: the staged tree reached " + ran.overrun().get().files() + " files, "
+                            + ran.overrun().get().bytes() + " bytes while rsync ran, more than "
+                            + (ran.overrun().get().bytes() > config.maxTotalBytes()
+                                    ? "binhost.sync.max-total-size (" + config.maxTotalBytes() + ")"
+                                    : "binhost.sync.max-files (" + config.maxFiles() + ")")
+                            + "; rsync stopped, staging removed, live tree untouched");
         }
         if (ran.result().timedOut()) {
             boundStaging();
@@ -187,6 +196,9 @@ public final class ConfigPull {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "rsync from " + source.url() + " exited " + ran.result().exitCode() + ": "
                             + Names.escape(reason(ran.result().outputTail()))
+                            + (PRLIMIT != null && ran.result().exitCode() == RSYNC_FILE_IO
+                                    ? " (rsync may write no file larger than binhost.sync.max-total-size, "
+                                            + config.maxTotalBytes() + " bytes)" : "")
                             + "; live tree untouched");
         }
         try {
@@ -219,14 +231,29 @@ public final class ConfigPull {
         }
     }
 
+    /**
+     * rsync under {@code prlimit --fsize=<max-total-size>}: no single file it writes can pass the total, so one
+     * huge file cannot outrun the watch between two looks. The per-file limit (max-file-size) is not given here:
+     * it is checked on the staged tree, whose refusal names the file; past the rlimit rsync only reports EFBIG.
+     */
+    private List<String> limited(List<String> argv) {
+        if (PRLIMIT == null) {
+            return argv;
+        }
+        List<String> out = new ArrayList<>(List.of(PRLIMIT, "--fsize=" + config.maxTotalBytes(), "--"));
+        out.addAll(argv);
+        return out;
+    }
+
     /** rsync's result, and the staged tree's measure when the watch stopped rsync for passing the total. */
     record Watched(CommandResult result, Optional<Staging.Measure> overrun) {
     }
 
     /**
      * Runs rsync while measuring the staged tree (every {@link #WATCH_EVERY}, sooner at first): past
-     * binhost.sync.max-total-size the runner ends rsync as a deadline would, so a master cannot fill the
-     * filesystem with many files each under the per-file limit. The deadline stays the runner's.
+     * binhost.sync.max-total-size or max-files the runner ends rsync as a deadline would, so a master cannot fill
+     * the filesystem (or its inodes) with many files each under the per-file limit. The deadline stays the
+     * runner's.
      */
     private Watched watched(Command rsync) throws IOException, InterruptedException {
         ProcessRunner.Running running = runner.start(rsync);
@@ -238,9 +265,10 @@ public final class ConfigPull {
                 Thread.sleep(pause);
                 pause = Math.min(pause * 2, WATCH_EVERY.toMillis());
                 Staging.Measure now = Staging.measureNow(staging);
-                if (now.bytes() > config.maxTotalBytes()) {
-                    Log.warnf("Config pull from %s: %d bytes staged, more than binhost.sync.max-total-size (%d); "
-                            + "stopping rsync", source.url(), now.bytes(), config.maxTotalBytes());
+                if (now.bytes() > config.maxTotalBytes() || now.files() > config.maxFiles()) {
+                    Log.warnf("Config pull from %s: %d files, %d bytes staged, more than binhost.sync.max-files (%d)"
+                            + " or max-total-size (%d); stopping rsync", source.url(), now.files(), now.bytes(),
+                            config.maxFiles(), config.maxTotalBytes());
                     overrun = Optional.of(now);
                     running.cancel();
                     break;

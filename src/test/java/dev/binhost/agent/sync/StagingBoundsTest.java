@@ -86,6 +86,25 @@ class StagingBoundsTest {
     }
 
     @Test
+    void pull_whenOneMasterFileIsLargerThanTheTotal_rsyncCannotWriteItPastTheTotal() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit"))
+                || Files.isExecutable(Path.of("/bin/prlimit")), "needs util-linux prlimit");
+        config.maxTotalSize = "1M";
+        config.maxFileSize = "512K";
+        // Full speed on loopback: the watch may never see it; the file-size rlimit stops the write at 1 MiB.
+        writeBytes(master.resolve("package.use/01huge"), 3 << 20);
+
+        PullResult r = pull().pull();
+
+        assertEquals(PullResult.Outcome.FAILED, r.outcome(), r.message());
+        assertTrue(r.message().contains("exited 11"), r.message());
+        assertTrue(r.message().contains("no file larger than binhost.sync.max-total-size, 1048576 bytes"),
+                r.message());
+        assertEquals(0, staged().bytes(), "nothing of it stays in staging");
+        assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")), "live tree untouched");
+    }
+
+    @Test
     void pull_whenTheDeadlineCutsATransferUnderTheLimits_keepsTheBoundedPartialTreeForReuse() throws Exception {
         for (int i = 0; i < 20; i++) {
             writeBytes(master.resolve(String.format("package.use/01part%02d", i)), 256 << 10);

@@ -93,11 +93,8 @@ class ConfigSyncTest {
     /** A sync pulling from {@code daemon} into {@code config}'s tree, state in the test's dir. */
     ConfigSync sync(TestSyncConfig config, Clock clock, SimpleMeterRegistry registry,
             java.util.function.BooleanSupplier emergeRunning) {
-        ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, "portage-config"),
-                work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 65536), clock);
-        ConfigSync sync = new ConfigSync(config, pull, clock, new Heartbeats(clock), registry, emergeRunning);
-        syncs.add(sync);
-        return sync;
+        return track(new ConfigSync(config, pull(config, clock), clock, new Heartbeats(clock), registry,
+                emergeRunning));
     }
 
     @Test
@@ -245,6 +242,47 @@ class ConfigSyncTest {
         } finally {
             sync.stop(null);
         }
+    }
+
+    @Test
+    void loop_sleepsUntilTheNextScheduledPull_andWithTheScheduleOffUntilAnEvent() throws Exception {
+        TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+        config.interval = Duration.ofHours(1);
+        Heartbeats heartbeats = new Heartbeats(Clock.systemUTC());
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ConfigSync hourly = track(new ConfigSync(config, pull(config, Clock.systemUTC()), Clock.systemUTC(),
+                heartbeats, registry, () -> false));
+
+        hourly.onStart(null);
+        awaitStatus(hourly, "lastOutcome", "APPLIED");
+        hourly.awaitLoop();
+
+        assertEquals(1.0, pulls(registry), "the first step pulls, then nothing until the next scheduled pull");
+        assertEquals("idle", hourly.status().get("state"));
+        Instant next = Instant.parse((String) hourly.status().get("nextScheduled"));
+        assertTrue(next.isAfter(Instant.now().plus(Duration.ofMinutes(59))), "next pull in an hour: " + next);
+        assertTrue(heartbeats.wedged().isEmpty(), heartbeats.wedged().toString());
+        hourly.stop(null);
+
+        config.interval = Duration.ZERO;
+        Heartbeats quiet = new Heartbeats(Clock.systemUTC());
+        ConfigSync off = track(new ConfigSync(config, pull(config, Clock.systemUTC()), Clock.systemUTC(), quiet,
+                new SimpleMeterRegistry(), () -> false));
+        off.onStart(null);
+        off.awaitLoop();
+        assertEquals("idle", quiet.dueBy().get(ConfigSync.LOOP), "schedule off: the loop waits for an event");
+        assertEquals(null, off.status().get("nextScheduled"));
+        assertFalse(off.firstAttemptDone(), "no attempt until an event asks for a pull");
+    }
+
+    ConfigPull pull(TestSyncConfig config, Clock clock) {
+        return new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, "portage-config"),
+                work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 65536), clock);
+    }
+
+    ConfigSync track(ConfigSync sync) {
+        syncs.add(sync);
+        return sync;
     }
 
     static MasterTransition masterUp() {

@@ -161,7 +161,7 @@ public final class ConfigPull {
             Optional<String> noRoom = Staging.noRoom(freeSpace, stagingRoot, live, config.maxTotalBytes());
             if (noRoom.isPresent()) {
                 return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
-                        "refused: " + noRoom.get() + "; rsync not started, live tree untouched");
+                        noRoom.get() + "; rsync not started, live tree untouched");
             }
         } catch (IOException e) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
@@ -178,7 +178,7 @@ public final class ConfigPull {
         if (ran.overrun().isPresent()) {
             dropStaging();
             return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
-                    "refused: the staged tree reached " + ran.overrun().get().files() + " files, "
+                    "the staged tree reached " + ran.overrun().get().files() + " files, "
                             + ran.overrun().get().bytes() + " bytes while rsync ran, more than "
                             + (ran.overrun().get().bytes() > config.maxTotalBytes()
                                     ? "binhost.sync.max-total-size (" + config.maxTotalBytes() + ")"
@@ -224,7 +224,7 @@ public final class ConfigPull {
                 boundStaging();
             }
             return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
-                    "refused: " + e.getMessage() + "; live tree untouched");
+                    e.getMessage() + "; live tree untouched");
         } catch (IOException e) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot apply the pull to " + live + ": " + Names.escape(String.valueOf(e)));

@@ -299,8 +299,7 @@ public class ConfigSync implements StatusContributor {
     public Verdict pullConfig(String requestedBy) {
         try {
             PullResult r = pullNow("on demand by " + requestedBy);
-            String tag = r.outcome().tag() + ": ";
-            return new Verdict(r.succeeded(), r.message().startsWith(tag) ? r.message() : tag + r.message());
+            return new Verdict(r.succeeded(), r.describe());
         } catch (UncheckedIOException e) {
             return Verdict.no("cannot end the hold on config pulls: " + e.getCause().getMessage());
         } catch (InterruptedException e) {
@@ -340,7 +339,7 @@ public class ConfigSync implements StatusContributor {
                 }
                 Verdict fresh = freshness();
                 return new Verdict(fresh.ok() || !config.requireFresh(), "pull before the run did not apply ("
-                        + r.message() + "); " + fresh.detail());
+                        + r.describe() + "); " + fresh.detail());
             });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -362,14 +361,14 @@ public class ConfigSync implements StatusContributor {
         Optional<PullResult> last = s.last();
         if (s.lastSuccess().isEmpty()) {
             return Verdict.no("no successful config pull since the agent started"
-                    + last.map(r -> "; last attempt: " + r.message()).orElse(""));
+                    + last.map(r -> "; last attempt " + r.describe()).orElse(""));
         }
         Instant at = s.lastSuccess().get();
         Duration age = Duration.between(at, clock.instant());
         String detail = "last successful pull " + at + " (" + human(age.truncatedTo(ChronoUnit.SECONDS))
                 + " ago, max " + human(config.maxAge()) + ")";
         return age.compareTo(config.maxAge()) <= 0 ? Verdict.ok(detail) : Verdict.no(detail
-                + last.filter(r -> !r.succeeded()).map(r -> "; last attempt: " + r.message()).orElse(""));
+                + last.filter(r -> !r.succeeded()).map(r -> "; last attempt " + r.describe()).orElse(""));
     }
 
     public boolean firstAttemptDone() {

@@ -86,6 +86,24 @@ class StagingBoundsTest {
     }
 
     @Test
+    void pull_whenTheMastersFileCountPassesMaxFilesWhileRsyncRuns_stopsRsyncAndEmptiesStaging() throws Exception {
+        config.maxFiles = 50;
+        // 1000 files of 2 KiB, slowed to 200 KB/s: 10 s for all, the 51st file comes after a quarter of a second.
+        for (int i = 0; i < 1000; i++) {
+            writeBytes(master.resolve(String.format("package.use/01f%04d", i)), 2048);
+        }
+        config.rsyncCommand = List.of("rsync", "--bwlimit=200");
+
+        PullResult r = pull().pull();
+
+        assertEquals(PullResult.Outcome.REFUSED, r.outcome(), r.message());
+        assertTrue(r.message().contains("while rsync ran"), r.message());
+        assertTrue(r.message().contains("binhost.sync.max-files (50)"), r.message());
+        assertEquals(0, staged().files(), "the stopped transfer is removed from staging");
+        assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")), "live tree untouched");
+    }
+
+    @Test
     void pull_whenOneMasterFileIsLargerThanTheTotal_rsyncCannotWriteItPastTheTotal() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit"))
                 || Files.isExecutable(Path.of("/bin/prlimit")), "needs util-linux prlimit");

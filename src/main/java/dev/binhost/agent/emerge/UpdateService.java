@@ -44,7 +44,8 @@ public class UpdateService implements UpdateTrigger, UpdateActivity, StatusContr
         this.procDir = agent.procDir();
         UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
                 () -> preconditions.stream().toList(),
-                () -> configSync.isResolvable() ? Optional.of(configSync.get()::refreshBeforeRun) : Optional.empty(), clock, registry);
+                () -> configSync.isResolvable() ? Optional.of(configSync.get()::refreshBeforeRun) : Optional.empty(),
+                clock, registry);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
         this.loop = new UpdateLoop(runner, schedule);

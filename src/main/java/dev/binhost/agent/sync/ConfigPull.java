@@ -27,8 +27,8 @@ import java.util.stream.Stream;
 
 /**
  * One config pull, start to end: the staging filesystem's room is checked, a single rsync call mirrors the
- * master's managed files into the staging dir under a watch on the staged size, the staged tree is checked, the previous managed set is backed up, and changed files are renamed into the
- * live tree one by one. Anything that fails before the first rename leaves the live tree untouched; from the
+ * master's managed files into the staging dir under a watch on the staged size, the staged tree is checked, the
+ * previous managed set is backed up, and changed files are renamed into the live tree one by one. Anything that fails before the first rename leaves the live tree untouched; from the
  * first rename to the backup's rotation a journal lets the next start (or pull) finish an interrupted apply.
  * Not thread-safe: {@link ConfigSync} runs one pull at a time.
  */

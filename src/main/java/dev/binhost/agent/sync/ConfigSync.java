@@ -74,7 +74,7 @@ public class ConfigSync implements StatusContributor {
     /** Callers waiting for work on the loop; cancelled when the agent stops. */
     private final Set<CompletableFuture<?>> waiting = ConcurrentHashMap.newKeySet();
 
-    /** The whole state; written only by {@link #fire}. */
+    /** The whole state: set once at construction, then written only by {@link #fire}. */
     private volatile SyncState state;
     private volatile boolean stopped;
 

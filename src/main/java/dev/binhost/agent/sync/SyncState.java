@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * Everything {@link ConfigSync} knows between two events, as one immutable value: where the pull cycle is
  * ({@link Phase}), how the first attempt since start ended, the last pull's result and the last success.
- * Only {@link SyncMachine#next} makes a new one; {@link ConfigSync} holds the current one in a single field.
+ * Only {@link SyncMachine} makes one ({@code initial}, then {@code next}); {@link ConfigSync} holds the current
+ * one in a single field.
  *
  * @param phase        where the pull cycle is
  * @param firstAttempt how the first attempt since start ended when it ran no pull, or the outcome of the pull it

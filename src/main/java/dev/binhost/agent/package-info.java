@@ -16,10 +16,12 @@
  *     {@link dev.binhost.agent.mount.MountManager} mounts on UP, probes each mount in a killable child, releases on
  *     DOWN or stale, never while emerge runs ({@link dev.binhost.agent.mount.EmergeGuard}). Reads
  *     {@code /proc/self/mountinfo}; records what it mounted in the state dir.</li>
- * <li><b>Config pull</b> — {@link dev.binhost.agent.sync.ConfigSync} observes the transition (pull on UP), ticks
- *     for the schedule and is called before each run; {@link dev.binhost.agent.sync.ConfigPull} runs rsync into
- *     staging, checks the staged tree, backs up and applies {@code 01*} files by rename; {@code 02*} are never
- *     touched. Waits while emerge runs; held after a rollback.</li>
+ * <li><b>Config pull</b> — {@link dev.binhost.agent.sync.ConfigSync} observes the transition (pull on UP), runs
+ *     the schedule on its own {@link dev.binhost.agent.health.Loop} (asleep until the next pull is due) and is
+ *     called before each run; its state is one {@code sync.SyncState} value changed by a pure
+ *     transition function; {@link dev.binhost.agent.sync.ConfigPull} checks the staging filesystem's room, runs
+ *     rsync into staging under a size watch, checks the staged tree, backs up and applies {@code 01*} files by
+ *     rename; {@code 02*} are never touched. Waits while emerge runs; held after a rollback.</li>
  * <li><b>Update run</b> — {@link dev.binhost.agent.emerge.UpdateService} takes triggers;
  *     {@link dev.binhost.agent.emerge.UpdateLoop} sleeps until the next cron time (or retry), coalesces
  *     requests and runs one at a time, its state one {@link dev.binhost.agent.emerge.UpdateState};

@@ -2,8 +2,8 @@ package dev.binhost.agent.control;
 
 import dev.binhost.agent.emerge.TriggerOutcome;
 import dev.binhost.agent.emerge.UpdateService;
-import dev.binhost.agent.spi.ConfigActions;
 import dev.binhost.agent.spi.Verdict;
+import dev.binhost.agent.sync.ConfigSync;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
@@ -19,7 +19,7 @@ public class ControlActions implements ControlServer.Handler {
     Instance<UpdateService> triggers;
 
     @Inject
-    Instance<ConfigActions> configActions;
+    Instance<ConfigSync> configActions;
 
     @Override
     public ControlProtocol.Response handle(ControlProtocol.Request request, ControlServer.Peer peer) {

@@ -10,7 +10,6 @@ import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
-import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.Verdict;
 import dev.binhost.agent.state.DurableFile;
@@ -77,7 +76,7 @@ public class UpdateRunner {
     private final ProcessRunner runner;
     private final Posix posix;
     private final Supplier<List<RunPrecondition>> preconditions;
-    private final Supplier<Optional<ConfigRefresher>> refresher;
+    private final Supplier<Optional<Supplier<Verdict>>> refresher;
     private final RunHistory history;
     private final Clock clock;
     private final MeterRegistry registry;
@@ -88,7 +87,7 @@ public class UpdateRunner {
 
     public UpdateRunner(UpdateConfig config, Path stateDir, Path logDir, Path procDir, ProcessRunner runner,
             Posix posix,
-            Supplier<List<RunPrecondition>> preconditions, Supplier<Optional<ConfigRefresher>> refresher,
+            Supplier<List<RunPrecondition>> preconditions, Supplier<Optional<Supplier<Verdict>>> refresher,
             Clock clock, MeterRegistry registry) {
         this.config = config;
         this.stateDir = stateDir;
@@ -310,12 +309,12 @@ public class UpdateRunner {
         if (!run.blocking().isEmpty()) {
             return false;
         }
-        Optional<ConfigRefresher> pull = refresher.get();
+        Optional<Supplier<Verdict>> pull = refresher.get();
         if (pull.isPresent()) {
             run.phase(RunPhase.CONFIG_PULL);
             Verdict v;
             try {
-                v = pull.get().refreshBeforeRun();
+                v = pull.get().get();
             } catch (RuntimeException e) {
                 v = Verdict.no("config pull failed: " + e);
             }

@@ -6,10 +6,10 @@ import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.ProcessRunner;
-import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.StatusContributor;
 import dev.binhost.agent.spi.UpdateActivity;
+import dev.binhost.agent.sync.ConfigSync;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
@@ -40,13 +40,14 @@ public class UpdateService implements UpdateActivity, StatusContributor {
 
     @Inject
     public UpdateService(UpdateConfig config, AgentConfig agent, ProcessRunner processes, Posix posix,
-            Instance<RunPrecondition> preconditions, Instance<ConfigRefresher> refresher, Clock clock,
+            Instance<RunPrecondition> preconditions, Instance<ConfigSync> configSync, Clock clock,
             MeterRegistry registry, Heartbeats heartbeats) {
         this.config = config;
         this.procDir = agent.procDir();
         UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
                 () -> preconditions.stream().toList(),
-                () -> refresher.isResolvable() ? Optional.of(refresher.get()) : Optional.empty(), clock, registry);
+                () -> configSync.isResolvable() ? Optional.of(configSync.get()::refreshBeforeRun) : Optional.empty(),
+                clock, registry);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
         this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);

@@ -8,6 +8,7 @@ import dev.binhost.agent.process.ProcessRunner;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -22,11 +23,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
- * One config pull, start to end: a single rsync call mirrors the master's managed files into the staging dir,
- * the staged tree is checked, the previous managed set is backed up, and changed files are renamed into the
- * live tree one by one. Anything that fails before the first rename leaves the live tree untouched; from the
+ * One config pull, start to end: the staging filesystem's room is checked, a single rsync call mirrors the
+ * master's managed files into the staging dir under a watch on the staged size, the staged tree is checked, the
+ * previous managed set is backed up, and changed files are renamed into the live tree one by one. Anything that fails before the first rename leaves the live tree untouched; from the
  * first rename to the backup's rotation a journal lets the next start (or pull) finish an interrupted apply.
  * Not thread-safe: {@link ConfigSync} runs one pull at a time.
  */
@@ -59,6 +61,15 @@ public final class ConfigPull {
     private final ApplyJournal journal;
     /** Test seam: stop an apply after this many renames, as a kill would (-1: never). */
     int stopAfterRenames = -1;
+    /** Test seam: where the free-space check before rsync reads its figures. */
+    Staging.FreeSpace freeSpace = Staging.FreeSpace.REAL;
+    /** util-linux prlimit, to give rsync an RLIMIT_FSIZE; null when missing (the watch alone bounds staging). */
+    private static final String PRLIMIT = Stream.of("/usr/bin/prlimit", "/bin/prlimit")
+            .filter(p -> Files.isExecutable(Path.of(p))).findFirst().orElse(null);
+    /** rsync's exit code for an error in file I/O, which a write past RLIMIT_FSIZE (EFBIG) ends with. */
+    private static final int RSYNC_FILE_IO = 11;
+    /** How often the watch measures the staged tree while rsync runs (it starts faster, for short pulls). */
+    static final Duration WATCH_EVERY = Duration.ofMillis(100);
 
     public ConfigPull(SyncConfig config, Source source, Path stateDir, ProcessRunner runner, Clock clock) {
         this.config = config;
@@ -146,22 +157,48 @@ public final class ConfigPull {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot prepare staging dir " + staging + ": " + e.getMessage());
         }
-        Command rsync = Command.of("rsync", rsyncArgv()).deadline(config.deadline()).build();
-        CommandResult ran;
         try {
-            ran = runner.run(rsync);
+            Optional<String> noRoom = Staging.noRoom(freeSpace, stagingRoot, live, config.maxTotalBytes());
+            if (noRoom.isPresent()) {
+                return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
+                        noRoom.get() + "; rsync not started, live tree untouched");
+            }
         } catch (IOException e) {
+            return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
+                    "cannot read the free space for staging dir " + staging + ": " + e.getMessage());
+        }
+        Command rsync = Command.of("rsync", limited(rsyncArgv())).deadline(config.deadline()).build();
+        Watched ran;
+        try {
+            ran = watched(rsync);
+        } catch (IOException | UncheckedIOException e) {
+            boundStaging();
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE, e.getMessage());
         }
-        if (ran.timedOut()) {
+        if (ran.overrun().isPresent()) {
+            dropStaging();
+            return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
+                    "the staged tree reached " + ran.overrun().get().files() + " files, "
+                            + ran.overrun().get().bytes() + " bytes while rsync ran, more than "
+                            + (ran.overrun().get().bytes() > config.maxTotalBytes()
+                                    ? "binhost.sync.max-total-size (" + config.maxTotalBytes() + ")"
+                                    : "binhost.sync.max-files (" + config.maxFiles() + ")")
+                            + "; rsync stopped, staging removed, live tree untouched");
+        }
+        if (ran.result().timedOut()) {
+            boundStaging();
             return result(PullResult.Outcome.TIMED_OUT, start, t0, Changes.NONE,
                     "rsync from " + source.url() + " passed the deadline of " + config.deadline()
                             + " and was killed; live tree untouched");
         }
-        if (ran.exitCode() != 0) {
+        if (ran.result().exitCode() != 0) {
+            boundStaging();
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
-                    "rsync from " + source.url() + " exited " + ran.exitCode() + ": "
-                            + Names.escape(reason(ran.outputTail()))
+                    "rsync from " + source.url() + " exited " + ran.result().exitCode() + ": "
+                            + Names.escape(reason(ran.result().outputTail()))
+                            + (PRLIMIT != null && ran.result().exitCode() == RSYNC_FILE_IO
+                                    ? " (rsync may write no file larger than binhost.sync.max-total-size, "
+                                            + config.maxTotalBytes() + " bytes)" : "")
                             + "; live tree untouched");
         }
         try {
@@ -183,13 +220,67 @@ public final class ConfigPull {
         } catch (PullRefused e) {
             if (e instanceof Tree.Oversize) {
                 dropStaging();
+            } else {
+                boundStaging();
             }
             return result(PullResult.Outcome.REFUSED, start, t0, Changes.NONE,
-                    "refused: " + e.getMessage() + "; live tree untouched");
+                    e.getMessage() + "; live tree untouched");
         } catch (IOException e) {
             return result(PullResult.Outcome.FAILED, start, t0, Changes.NONE,
                     "cannot apply the pull to " + live + ": " + Names.escape(String.valueOf(e)));
         }
+    }
+
+    /**
+     * rsync under {@code prlimit --fsize=<max-total-size>}: no single file it writes can pass the total, so one
+     * huge file cannot outrun the watch between two looks. The per-file limit (max-file-size) is not given here:
+     * it is checked on the staged tree, whose refusal names the file; past the rlimit rsync only reports EFBIG.
+     */
+    private List<String> limited(List<String> argv) {
+        if (PRLIMIT == null) {
+            return argv;
+        }
+        List<String> out = new ArrayList<>(List.of(PRLIMIT, "--fsize=" + config.maxTotalBytes(), "--"));
+        out.addAll(argv);
+        return out;
+    }
+
+    /** rsync's result, and the staged tree's measure when the watch stopped rsync for passing the total. */
+    record Watched(CommandResult result, Optional<Staging.Measure> overrun) {
+    }
+
+    /**
+     * Runs rsync while measuring the staged tree (every {@link #WATCH_EVERY}, sooner at first): past
+     * binhost.sync.max-total-size or max-files the runner ends rsync as a deadline would, so a master cannot fill
+     * the filesystem (or its inodes) with many files each under the per-file limit. The deadline stays the
+     * runner's.
+     */
+    private Watched watched(Command rsync) throws IOException, InterruptedException {
+        ProcessRunner.Running running = runner.start(rsync);
+        long end = System.nanoTime() + rsync.deadline().toNanos();
+        long pause = 5;
+        Optional<Staging.Measure> overrun = Optional.empty();
+        try {
+            while (running.isAlive() && System.nanoTime() < end) {
+                Thread.sleep(pause);
+                pause = Math.min(pause * 2, WATCH_EVERY.toMillis());
+                Staging.Measure now = Staging.measureNow(staging);
+                if (now.bytes() > config.maxTotalBytes() || now.files() > config.maxFiles()) {
+                    Log.warnf("Config pull from %s: %d files, %d bytes staged, more than binhost.sync.max-files (%d)"
+                            + " or max-total-size (%d); stopping rsync", source.url(), now.files(), now.bytes(),
+                            config.maxFiles(), config.maxTotalBytes());
+                    overrun = Optional.of(now);
+                    running.cancel();
+                    break;
+                }
+            }
+        } catch (InterruptedException | RuntimeException e) {
+            // Never leave rsync writing into staging behind us.
+            running.cancel();
+            running.await();
+            throw e;
+        }
+        return new Watched(running.await(), overrun);
     }
 
     /** Runs the separate-tree sync command (e.g. emerge --sync), bounded by its own deadline. */
@@ -336,6 +427,25 @@ public final class ConfigPull {
                     + Names.escape(rel));
         }
         return p;
+    }
+
+    /**
+     * After a pull that did not apply: what rsync left in staging stays for the next pull to reuse only when it
+     * is within the size and count limits (a timeout or a lost link often leaves a good partial tree); anything
+     * bigger is removed.
+     */
+    private void boundStaging() {
+        try {
+            Staging.Measure m = Staging.measure(staging);
+            if (!m.within(config.maxFileBytes(), config.maxTotalBytes(), config.maxFiles())) {
+                Log.infof("Config pull: removing the staged tree %s (%d files, %d bytes, largest %d): over the limits",
+                        staging, m.files(), m.bytes(), m.largest());
+                dropStaging();
+            }
+        } catch (IOException | RuntimeException e) {
+            Log.warnf("Cannot measure the staging tree %s (%s); removing it", staging, e);
+            dropStaging();
+        }
     }
 
     /** Removes what a size refusal staged, so a huge tree does not sit on disk until the next pull. */

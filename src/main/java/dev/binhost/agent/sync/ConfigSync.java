@@ -2,14 +2,12 @@ package dev.binhost.agent.sync;
 
 import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.health.Heartbeats;
+import dev.binhost.agent.health.Loop;
 import dev.binhost.agent.master.MasterConfig;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.process.CommandResult;
-import dev.binhost.agent.process.DaemonThreads;
 import dev.binhost.agent.process.ProcessRunner;
-import dev.binhost.agent.spi.ConfigActions;
-import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.StatusContributor;
 import dev.binhost.agent.spi.UpdateActivity;
 import dev.binhost.agent.spi.Verdict;
@@ -20,7 +18,6 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -29,6 +26,7 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,52 +35,48 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 import static dev.binhost.agent.config.Durations.human;
 
 /**
  * When the config is pulled (schedule with jitter, master UP, before each update run, on demand) and what the
- * rest of the agent sees of it: freshness, status, metrics. One pull runs at a time; the work is in
- * {@link ConfigPull}. The scheduler's tick only hands a due pull to this class's own thread.
+ * rest of the agent sees of it: freshness, status, metrics. The work of one pull is in {@link ConfigPull}.
+ *
+ * <p>Where the state lives: in the one {@link SyncState} value of {@link #state}, replaced only by
+ * {@link #fire}, which applies the pure {@link SyncMachine#next}. Every pull, rollback and hold change runs on
+ * the {@link Loop} thread "config-sync" (so one pull at a time, by construction): its step runs the scheduled,
+ * owed and put-off pulls when they are due; {@code pull-config}, {@code rollback-config} and the update runner's
+ * before-run pull hand their work to that thread and wait for its result. The loop sleeps until the next
+ * scheduled pull, re-checks every {@link SyncMachine#PUT_OFF_RECHECK} while an emerge holds a pull back, and
+ * sleeps until an event when the schedule is off.
  */
 @ApplicationScoped
-public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContributor {
+public class ConfigSync implements StatusContributor {
     static final String LOOP = "config-sync";
-    private static final Duration TICK = Duration.ofSeconds(10);
 
     private final SyncConfig config;
     private final ConfigPull pull;
     private final Clock clock;
-    private final Heartbeats heartbeats;
     private final MeterRegistry registry;
     private final OwnedMeters gauges;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final ExecutorService executor;
-
-    private volatile PullResult last;
-    private volatile Instant lastSuccessAt;
-    /** Set by a rollback: scheduled, master-UP and before-run pulls wait until the admin pulls on demand. */
-    private volatile Instant heldSince;
-    private volatile boolean firstAttemptDone;
-    /** How the first attempt ended when it ran no pull (put off by emerge, held by a rollback). */
-    private volatile String firstAttemptNote;
-    private volatile Instant nextScheduledAt;
-    private volatile Future<?> inFlight;
-    private volatile Instant inFlightSince;
-    /** Why one more pull must follow the running one (master came UP while it ran), or null. */
-    private String followUp;
+    private final SyncMachine machine;
+    private final Loop loop;
     /** Is an emerge running? Scheduled and master-UP pulls wait for it to end. */
     private final BooleanSupplier emergeRunning;
-    /** The reason of a pull put off because an emerge was running; the tick retries it. */
-    private volatile String deferred;
-    /** Why an apply a crash interrupted could not be finished at start-up, or null. */
-    private volatile String unrecovered;
+    /** Callers waiting for work on the loop; cancelled when the agent stops. */
+    private final Set<CompletableFuture<?>> waiting = ConcurrentHashMap.newKeySet();
+
+    /** The whole state: set once at construction, then written only by {@link #fire}. */
+    private volatile SyncState state;
+    private volatile boolean stopped;
 
     @Inject
     public ConfigSync(SyncConfig config, MasterConfig master, AgentConfig agent, ProcessRunner runner, Clock clock,
@@ -98,26 +92,25 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         this.config = config;
         this.pull = pull;
         this.clock = clock;
-        this.heartbeats = heartbeats;
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
-        this.nextScheduledAt = clock.instant();
+        long jitter = config.jitter().toMillis();
+        this.machine = new SyncMachine(config.interval(),
+                () -> jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
         // Before anything reads the live tree (a pull, readiness): finish an apply a crash cut short.
+        Optional<String> unrecovered = Optional.empty();
         try {
             pull.recover();
         } catch (IOException | RuntimeException e) {
-            unrecovered = Names.describe(e);
+            unrecovered = Optional.of(Names.describe(e));
             Log.errorf("Config: an interrupted apply could not be finished; the live tree may mix two sets: %s",
-                    unrecovered);
+                    unrecovered.get());
         }
         // A restart does not make the config on disk any older: freshness goes on from the last recorded success.
-        this.lastSuccessAt = pull.lastSuccess().orElse(null);
-        this.heldSince = pull.heldSince().orElse(null);
-        if (heldSince != null) {
-            Log.warnf("Config pulls are held at the set rolled back at %s; `binhost-agent pull-config` resumes them",
-                    heldSince);
-        }
-        this.executor = Executors.newSingleThreadExecutor(DaemonThreads.named("config-pull"));
+        this.state = machine.initial(pull.heldSince(), pull.lastSuccess(), unrecovered, clock.instant());
+        state.heldSince().ifPresent(since -> Log.warnf(
+                "Config pulls are held at the set rolled back at %s; `binhost-agent pull-config` resumes them", since));
+        this.loop = new Loop(LOOP, clock, heartbeats, worstCase(), this::step);
         for (PullResult.Outcome o : PullResult.Outcome.values()) {
             Counter.builder("binhost.sync.pulls").tag("outcome", o.tag())
                     .description("Config pulls by outcome").register(registry);
@@ -126,13 +119,13 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
             Counter.builder("binhost.sync.files").tag("change", change).baseUnit("files")
                     .description("Managed files the config pulls added, changed or removed").register(registry);
         }
-        gauges.add(Gauge.builder("binhost.sync.age", this, s -> s.lastSuccessAt == null ? Double.NaN
-                        : Duration.between(s.lastSuccessAt, s.clock.instant()).toMillis() / 1000.0)
+        gauges.add(Gauge.builder("binhost.sync.age", this, s -> s.state.lastSuccess().map(at ->
+                        Duration.between(at, s.clock.instant()).toMillis() / 1000.0).orElse(Double.NaN))
                 .baseUnit("seconds").description("Time since the last successful config pull").register(registry));
-        gauges.add(Gauge.builder("binhost.sync.last.success", this, s -> s.lastSuccessAt == null ? Double.NaN
-                        : s.lastSuccessAt.toEpochMilli() / 1000.0)
+        gauges.add(Gauge.builder("binhost.sync.last.success", this, s -> s.state.lastSuccess().map(at ->
+                        at.toEpochMilli() / 1000.0).orElse(Double.NaN))
                 .baseUnit("seconds").description("Unix time of the last successful config pull").register(registry));
-        gauges.add(Gauge.builder("binhost.sync.held", this, s -> s.heldSince == null ? 0 : 1)
+        gauges.add(Gauge.builder("binhost.sync.held", this, s -> s.state.heldSince().isPresent() ? 1 : 0)
                 .description("1 while config pulls are held at a rolled-back set (until pull-config)")
                 .register(registry));
         Log.infof("Config pull: %s into %s (staging %s, backup %s), every %s (+0..%s jitter), deadline %s",
@@ -141,123 +134,142 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 human(config.jitter()), human(config.deadline()));
     }
 
-    /** Creates this bean at start-up, so an interrupted apply is finished before any other work (see above). */
-    void onStart(@Observes @Priority(10) StartupEvent event) {
-        Log.debugf("Config pull ready: %s", pull.liveDir());
+    /** Starts the loop after the config check (priority 1): its first step pulls when the schedule is on. */
+    void onStart(@Observes @Priority(100) StartupEvent event) {
+        loop.start();
     }
 
-    /** The scheduler's tick: beats, and submits a scheduled pull when one is due and none is running. */
-    @Scheduled(identity = "config-sync", every = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void tick() {
-        Duration running = runningFor();
-        // A pull is bounded by its deadlines; one running far longer means the pull thread is wedged.
-        if (running.compareTo(worstCase()) <= 0) {
-            heartbeats.beat(LOOP, TICK.plus(worstCase()).plusSeconds(30));
+    /** Applies one event: the only place {@link #state} changes. */
+    private synchronized SyncMachine.Transition fire(SyncEvent event) {
+        SyncState before = state;
+        SyncMachine.Transition t = machine.next(before, event, clock.instant());
+        state = t.state();
+        if (t.state().phase() instanceof SyncState.PutOff p && !(before.phase() instanceof SyncState.PutOff)) {
+            Log.infof("Config pull (%s) put off: an emerge is running; it runs once the emerge ends", p.reason());
         }
-        String putOff = deferred;
-        if (putOff != null) {
-            submit(putOff, false);
-            return;
+        return t;
+    }
+
+    /** The loop's step: runs the pull that is due (at most one per step) and says when it is next due. */
+    private Instant step(Instant now) {
+        SyncMachine.Transition t = fire(new SyncEvent.Due(emergeRunning.getAsBoolean()));
+        if (t.pull().isPresent()) {
+            try {
+                run(t.pull().get());
+            } catch (InterruptedException e) {
+                // The agent is stopping (the loop is closed).
+                Thread.currentThread().interrupt();
+                return null;
+            }
         }
-        if (config.interval().isZero() || clock.instant().isBefore(nextScheduledAt)) {
-            return;
-        }
-        submit("schedule", false);
+        return machine.due(state, clock.instant());
     }
 
     /** Master came UP: pull now, it may have changed its config while it was away. */
     void onMasterTransition(@ObservesAsync MasterTransition transition) {
         if (transition.cameUp() && config.pullOnMasterUp()) {
-            submit("master up", true);
+            if (fire(new SyncEvent.MasterUp()).state().phase() instanceof SyncState.Owed) {
+                loop.wake();
+            }
+        }
+    }
+
+    /** Runs the loop's step now (tests: the put-off re-check without waiting for it). */
+    void wake() {
+        loop.wake();
+    }
+
+    /** Waits until what was handed to the loop so far has run (tests). */
+    void awaitLoop() throws Exception {
+        loop.awaitIdle();
+    }
+
+    /**
+     * Runs {@code work} on the loop's thread, after what runs there now, and waits for its result: the callers'
+     * pulls and rollbacks then never overlap a scheduled pull, nor each other.
+     */
+    private <T> T onLoop(Callable<T> work) throws InterruptedException {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        waiting.add(done);
+        try {
+            loop.execute(() -> {
+                try {
+                    done.complete(work.call());
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                }
+                if (state.phase() instanceof SyncState.Owed) {
+                    // The master came UP during this pull: the step runs the follow-up.
+                    loop.wake();
+                }
+            });
+            if (stopped) {
+                done.cancel(false);
+            }
+            return done.get();
+        } catch (CancellationException e) {
+            throw new InterruptedException("the agent is stopping");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof InterruptedException ie) {
+                throw ie;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            waiting.remove(done);
         }
     }
 
     /**
-     * Hands a pull to the pull thread. While one runs, a scheduled pull is dropped (the running one serves it),
-     * but a pull for a new reason (the master just came UP: the running pull may have started against the old,
-     * unreachable master) is remembered and runs right after it, once however often it is asked for.
+     * Pulls now, on the loop's thread (after a running pull), then runs the tree sync if configured; like
+     * {@code pull-config}, it ends a hold. The CLI's pull and tests call this.
      */
-    private synchronized void submit(String reason, boolean followIfBusy) {
-        Future<?> f = inFlight;
-        if (f != null && !f.isDone()) {
-            if (followIfBusy) {
-                followUp = reason;
-            }
-            return;
-        }
-        start(reason);
-    }
-
-    private synchronized void start(String reason) {
-        inFlightSince = clock.instant();
-        inFlight = executor.submit(() -> {
-            try {
-                if (heldSince != null) {
-                    Log.debugf("Config pull (%s) skipped: held since the rollback at %s", reason, heldSince);
-                    attemptedWithoutPull("held at the set rolled back at " + heldSince);
-                } else if (emergeRunning.getAsBoolean()) {
-                    // Portage reads package.env and env/ files as each package builds: changing them mid-run
-                    // would build the rest of the run with another configuration than the one it planned with.
-                    if (deferred == null) {
-                        Log.infof("Config pull (%s) put off: an emerge is running; it runs once the emerge ends",
-                                reason);
-                    }
-                    deferred = reason;
-                    attemptedWithoutPull("put off: an emerge is running");
-                } else {
-                    deferred = null;
-                    pullNow(reason);
+    PullResult pullNow(String reason) throws InterruptedException {
+        return onLoop(() -> {
+            SyncState before = state;
+            if (before.phase() instanceof SyncState.Held held) {
+                try {
+                    pull.release();
+                } catch (IOException e) {
+                    // Still held, on disk and here: the caller says why the pull did not run.
+                    throw new UncheckedIOException(e);
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                // pullNow counts a failed pull itself; this is a bug around it, which must not vanish either.
-                Log.errorf("Config pull (%s) thread failed: %s", reason, Names.describe(e));
-            } finally {
-                synchronized (this) {
-                    String next = followUp;
-                    followUp = null;
-                    if (next != null && !executor.isShutdown()) {
-                        start(next + ", after a pull that was running");
-                    }
-                }
+                Log.infof("Config pulls resumed (%s; held since %s)", reason, held.since());
             }
+            SyncMachine.Transition t = fire(new SyncEvent.OnDemand(reason));
+            return run(t.pull().orElseThrow(() -> new IllegalStateException("no pull started: " + t.state())));
         });
     }
 
-    /**
-     * Pulls now on the calling thread (waits for a running pull first), then runs the tree sync if configured.
-     * The CLI's pull and tests call this.
-     */
-    public PullResult pullNow(String reason) throws InterruptedException {
-        lock.lockInterruptibly();
+    /** One pull, on the loop's thread; {@link SyncEvent.PullFinished} records it. */
+    private PullResult run(String reason) throws InterruptedException {
+        Log.debugf("Config pull (%s)", reason);
+        Instant at = clock.instant();
+        long t0 = System.nanoTime();
+        PullResult result;
         try {
-            Log.debugf("Config pull (%s)", reason);
-            Instant at = clock.instant();
-            long t0 = System.nanoTime();
-            PullResult result;
-            try {
-                result = pull.pull();
-                if (result.succeeded() && config.treeSyncCommand().isPresent()) {
-                    Optional<CommandResult> tree = pull.syncTree();
-                    if (tree.isPresent()) {
-                        result = result.withTreeSync(tree.get());
-                        record(tree.get());
-                    }
+            result = pull.pull();
+            if (result.succeeded() && config.treeSyncCommand().isPresent()) {
+                Optional<CommandResult> tree = pull.syncTree();
+                if (tree.isPresent()) {
+                    result = result.withTreeSync(tree.get());
+                    record(tree.get());
                 }
-            } catch (RuntimeException e) {
-                // Never swallowed: an unexpected exception is a failed pull, counted, logged and in status.
-                Log.errorf("Config pull (%s) failed unexpectedly: %s", reason, Names.describe(e));
-                result = new PullResult(PullResult.Outcome.FAILED, at, Duration.ofNanos(System.nanoTime() - t0),
-                        Changes.NONE, "unexpected error: " + Names.escape(String.valueOf(e)), Optional.empty());
             }
-            // Every pull first finishes an interrupted apply; one still on disk now could not be finished.
-            unrecovered = pull.applyInterrupted() ? result.message() : null;
-            record(result, reason);
-            return result;
-        } finally {
-            lock.unlock();
+        } catch (RuntimeException e) {
+            // Never swallowed: an unexpected exception is a failed pull, counted, logged and in status.
+            Log.errorf("Config pull (%s) failed unexpectedly: %s", reason, Names.describe(e));
+            result = new PullResult(PullResult.Outcome.FAILED, at, Duration.ofNanos(System.nanoTime() - t0),
+                    Changes.NONE, "unexpected error: " + Names.escape(String.valueOf(e)), Optional.empty());
         }
+        if (result.succeeded()) {
+            pull.recordSuccess(result.at());
+        }
+        fire(new SyncEvent.PullFinished(result, pull.applyInterrupted()));
+        record(result, reason);
+        return result;
     }
 
     /**
@@ -265,14 +277,13 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
      * next scheduled or before-run pull would re-apply the very set the admin is rolling back from.
      */
     public RollbackResult rollBack() throws InterruptedException {
-        lock.lockInterruptibly();
-        try {
+        return onLoop(() -> {
             RollbackResult r = pull.rollback();
             if (r.done()) {
-                Instant now = clock.instant();
-                heldSince = now;
+                fire(new SyncEvent.RolledBack());
+                Instant since = state.heldSince().orElseThrow();
                 try {
-                    pull.hold(now);
+                    pull.hold(since);
                 } catch (IOException e) {
                     Log.warnf("Cannot record the hold on config pulls (it lasts until the agent restarts): %s", e);
                 }
@@ -281,31 +292,23 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
                 Log.warnf("Config rollback not done: %s", r.message());
             }
             return r;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
-    @Override
+    /** The admin's {@code pull-config}: pulls now and ends a hold a rollback put on pulls; waits for the pull. */
     public Verdict pullConfig(String requestedBy) {
         try {
-            if (heldSince != null) {
-                Log.infof("Config pulls resumed by %s (held since %s)", requestedBy, heldSince);
-                heldSince = null;
-                pull.release();
-            }
             PullResult r = pullNow("on demand by " + requestedBy);
-            String tag = r.outcome().tag() + ": ";
-            return new Verdict(r.succeeded(), r.message().startsWith(tag) ? r.message() : tag + r.message());
-        } catch (IOException e) {
-            return Verdict.no("cannot end the hold on config pulls: " + e.getMessage());
+            return new Verdict(r.succeeded(), r.describe());
+        } catch (UncheckedIOException e) {
+            return Verdict.no("cannot end the hold on config pulls: " + e.getCause().getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Verdict.no("interrupted while pulling the config");
         }
     }
 
-    @Override
+    /** The admin's {@code rollback-config}: puts the previous 01* set back and holds pulls at it. */
     public Verdict rollbackConfig(String requestedBy) {
         try {
             Log.infof("Config rollback requested by %s", requestedBy);
@@ -318,20 +321,26 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         }
     }
 
-    @Override
+    /**
+     * The update runner's pull right before a run, bounded by the pull's deadline (and a pull running before
+     * it); the verdict says whether the config is fresh enough to run. Never put off; held means not pulled.
+     */
     public Verdict refreshBeforeRun() {
-        Instant held = heldSince;
-        if (held != null) {
-            return Verdict.ok("config held at the set rolled back at " + held + "; not pulled");
-        }
         try {
-            PullResult r = pullNow("before update run");
-            if (r.succeeded()) {
-                return Verdict.ok("config pulled: " + r.message());
-            }
-            Verdict fresh = freshness();
-            return new Verdict(fresh.ok() || !config.requireFresh(), "pull before the run did not apply ("
-                    + r.message() + "); " + fresh.detail());
+            return onLoop(() -> {
+                SyncMachine.Transition t = fire(new SyncEvent.BeforeRun());
+                if (t.pull().isEmpty()) {
+                    return Verdict.ok("config held at the set rolled back at "
+                            + state.heldSince().map(Instant::toString).orElse("?") + "; not pulled");
+                }
+                PullResult r = run(t.pull().get());
+                if (r.succeeded()) {
+                    return Verdict.ok("config pulled: " + r.message());
+                }
+                Verdict fresh = freshness();
+                return new Verdict(fresh.ok() || !config.requireFresh(), "pull before the run did not apply ("
+                        + r.describe() + "); " + fresh.detail());
+            });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Verdict.no("interrupted while pulling the config");
@@ -340,54 +349,48 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
 
     /** Fresh = the last successful pull is younger than binhost.sync.max-age. */
     public Verdict freshness() {
-        String broken = unrecovered;
-        if (broken != null) {
+        SyncState s = state;
+        if (s.unrecovered().isPresent()) {
             return Verdict.no("an interrupted config apply could not be finished (the live tree may mix two sets): "
-                    + broken);
+                    + s.unrecovered().get());
         }
-        Instant held = heldSince;
-        if (held != null) {
-            return Verdict.ok("held at the set rolled back at " + held + " (rollback-config); "
+        if (s.heldSince().isPresent()) {
+            return Verdict.ok("held at the set rolled back at " + s.heldSince().get() + " (rollback-config); "
                     + "`binhost-agent pull-config` resumes pulls");
         }
-        Instant at = lastSuccessAt;
-        if (at == null) {
+        Optional<PullResult> last = s.last();
+        if (s.lastSuccess().isEmpty()) {
             return Verdict.no("no successful config pull since the agent started"
-                    + (last == null ? "" : "; last attempt: " + last.message()));
+                    + last.map(r -> "; last attempt " + r.describe()).orElse(""));
         }
+        Instant at = s.lastSuccess().get();
         Duration age = Duration.between(at, clock.instant());
         String detail = "last successful pull " + at + " (" + human(age.truncatedTo(ChronoUnit.SECONDS))
                 + " ago, max " + human(config.maxAge()) + ")";
         return age.compareTo(config.maxAge()) <= 0 ? Verdict.ok(detail) : Verdict.no(detail
-                + (last == null || last.succeeded() ? "" : "; last attempt: " + last.message()));
+                + last.filter(r -> !r.succeeded()).map(r -> "; last attempt " + r.describe()).orElse(""));
     }
 
     public boolean firstAttemptDone() {
-        return firstAttemptDone;
+        return state.firstAttemptDone();
     }
 
-    /** How the first attempt ended, when it ended without a pull; empty after a pull or before any attempt. */
+    /** How the first attempt ended: a note when it ran no pull (put off, held), else the pull's outcome. */
     public Optional<String> firstAttemptNote() {
-        return Optional.ofNullable(firstAttemptNote);
-    }
-
-    /**
-     * An attempt that decided not to pull still finishes the first attempt: "started" means the agent got as
-     * far as trying, and a slave where emerge runs for hours (or a held rollback) is started all the same.
-     */
-    private void attemptedWithoutPull(String why) {
-        if (!firstAttemptDone) {
-            firstAttemptNote = why;
-            firstAttemptDone = true;
-        }
+        return state.firstAttempt();
     }
 
     public Optional<PullResult> last() {
-        return Optional.ofNullable(last);
+        return state.last();
     }
 
     SyncConfig config() {
         return config;
+    }
+
+    /** The current state, for tests. */
+    SyncState state() {
+        return state;
     }
 
     @Override
@@ -397,32 +400,25 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
 
     @Override
     public Map<String, Object> status() {
+        SyncState s = state;
         Map<String, Object> m = new LinkedHashMap<>();
-        PullResult r = last;
+        PullResult r = s.last().orElse(null);
         m.put("portageDir", pull.liveDir().toString());
         m.put("fresh", freshness().ok());
-        m.put("lastSuccess", lastSuccessAt == null ? null : lastSuccessAt.toString());
+        m.put("lastSuccess", s.lastSuccess().map(Instant::toString).orElse(null));
         m.put("lastOutcome", r == null ? null : r.outcome().name());
         m.put("lastAttempt", r == null ? null : r.at().toString());
         m.put("lastMessage", r == null ? null : r.message());
         m.put("backupTakenAt", pull.backupTakenAt().map(Instant::toString).orElse(null));
-        m.put("heldSince", heldSince == null ? null : heldSince.toString());
-        m.put("putOff", deferred == null ? null : deferred + " (an emerge is running)");
-        m.put("nextScheduled", config.interval().isZero() ? null : nextScheduledAt.toString());
+        m.put("heldSince", s.heldSince().map(Instant::toString).orElse(null));
+        m.put("putOff", s.phase() instanceof SyncState.PutOff p ? p.reason() + " (an emerge is running)" : null);
+        m.put("nextScheduled", s.phase() instanceof SyncState.Idle i ? i.next().map(Instant::toString).orElse(null)
+                : null);
+        m.put("state", s.phase().label());
         return m;
     }
 
     private void record(PullResult r, String reason) {
-        Instant now = clock.instant();
-        last = r;
-        firstAttemptDone = true;
-        if (r.succeeded()) {
-            lastSuccessAt = r.at();
-            pull.recordSuccess(r.at());
-        }
-        long jitter = config.jitter().toMillis();
-        nextScheduledAt = now.plus(config.interval())
-                .plusMillis(jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
         registry.counter("binhost.sync.pulls", "outcome", r.outcome().tag()).increment();
         Timer.builder("binhost.sync.duration").tag("outcome", r.outcome().tag())
                 .description("Wall time of one config pull").register(registry).record(r.took());
@@ -444,19 +440,16 @@ public class ConfigSync implements ConfigRefresher, ConfigActions, StatusContrib
         }
     }
 
-    private Duration runningFor() {
-        Future<?> f = inFlight;
-        Instant since = inFlightSince;
-        return f == null || f.isDone() || since == null ? Duration.ZERO : Duration.between(since, clock.instant());
-    }
-
+    /** A pull is bounded by its deadlines; one running far longer means the loop's thread is wedged. */
     private Duration worstCase() {
         Duration d = config.deadline().plusMinutes(1);
         return config.treeSyncCommand().isPresent() ? d.plus(config.treeSyncDeadline()) : d;
     }
 
     void stop(@Observes ShutdownEvent event) {
+        stopped = true;
         gauges.removeAll();
-        executor.shutdownNow();
+        loop.close();
+        waiting.forEach(f -> f.cancel(false));
     }
 }

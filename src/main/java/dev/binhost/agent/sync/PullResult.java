@@ -32,6 +32,11 @@ public record PullResult(Outcome outcome, Instant at, Duration took, Changes cha
         return outcome == Outcome.APPLIED || outcome == Outcome.UNCHANGED;
     }
 
+    /** The outcome's tag and the message, as the admin reads it: "refused: the master's file …". */
+    public String describe() {
+        return outcome.tag() + ": " + message;
+    }
+
     PullResult withTreeSync(CommandResult result) {
         return new PullResult(outcome, at, took, changes, message, Optional.of(result));
     }

@@ -2,7 +2,6 @@ package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
-import dev.binhost.agent.spi.ConfigRefresher;
 import dev.binhost.agent.spi.RunPrecondition;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -73,12 +72,12 @@ public final class StandIn {
                 .getConfigMapping(UpdateConfig.class);
     }
 
-    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<ConfigRefresher> refresher) {
+    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<java.util.function.Supplier<dev.binhost.agent.spi.Verdict>> refresher) {
         return runner(preconditions, refresher, new ProcessRunner(new JnrPosix(), Duration.ofSeconds(2), 65536));
     }
 
     /** With a process runner of the test's (one that fails a chosen command, say). */
-    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<ConfigRefresher> refresher,
+    public UpdateRunner runner(List<RunPrecondition> preconditions, Optional<java.util.function.Supplier<dev.binhost.agent.spi.Verdict>> refresher,
             ProcessRunner processes) {
         writeScenario();
         return new UpdateRunner(updateConfig(), dir.resolve("state"), dir.resolve("log"), proc, processes,

@@ -207,7 +207,8 @@ class ConfigPullTest {
         assertEquals(2, Files.getAttribute(live, "unix:nlink"));
         Files.writeString(master.resolve("make.conf/01master"), "USE=\"sse sse2 avx\"\n");
         write(master.resolve("package.use/01more"), "x\n");
-        config.maxFiles = 4;
+        // A refusal that leaves a staged tree within the limits, which stays for the next pull to reuse.
+        write(master.resolve("package.use/01evil\u001b[31mred"), "x\n");
 
         PullResult refused = pull(daemon).pull();
 

@@ -41,8 +41,12 @@ class ConfigSyncTest {
         daemon = RsyncDaemon.start(work, Map.of("portage-config", master));
     }
 
+    /** Every sync a test made: their loops' threads end with the test. */
+    final List<ConfigSync> syncs = new java.util.ArrayList<>();
+
     @AfterEach
     void stopMaster() throws InterruptedException {
+        syncs.forEach(s -> s.stop(null));
         daemon.close();
     }
 
@@ -89,9 +93,8 @@ class ConfigSyncTest {
     /** A sync pulling from {@code daemon} into {@code config}'s tree, state in the test's dir. */
     ConfigSync sync(TestSyncConfig config, Clock clock, SimpleMeterRegistry registry,
             java.util.function.BooleanSupplier emergeRunning) {
-        ConfigPull pull = new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, "portage-config"),
-                work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 65536), clock);
-        return new ConfigSync(config, pull, clock, new Heartbeats(clock), registry, emergeRunning);
+        return track(new ConfigSync(config, pull(config, clock), clock, new Heartbeats(clock), registry,
+                emergeRunning));
     }
 
     @Test
@@ -125,6 +128,8 @@ class ConfigSyncTest {
         MasterTransition up = masterUp();
         try {
             sync.onMasterTransition(up);
+            // Until the loop has started that pull, more UPs only join the owed one.
+            awaitStatus(sync, "state", "running");
             for (int i = 0; i < 5; i++) {
                 sync.onMasterTransition(up);
             }
@@ -205,7 +210,7 @@ class ConfigSyncTest {
     }
 
     @Test
-    void masterUp_whileAnEmergeRuns_isPutOffUntilItEnds_thenTheTickPulls() throws Exception {
+    void masterUp_whileAnEmergeRuns_isPutOffUntilItEnds_thenTheLoopPulls() throws Exception {
         TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
         config.pullOnMasterUp = true;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -217,13 +222,15 @@ class ConfigSyncTest {
             awaitStatus(sync, "putOff", "master up (an emerge is running)");
             assertTrue(sync.firstAttemptDone(), "a pull put off by emerge is the first attempt: started turns UP");
             assertEquals("put off: an emerge is running", new FirstPullStep(sync).attempted().detail());
-            sync.tick();
-            Thread.sleep(300);
+            assertEquals("put off", sync.status().get("state"));
+            sync.wake(); // the put-off re-check, early
+            sync.awaitLoop();
+            assertEquals("put off", sync.status().get("state"));
             assertEquals(0.0, pulls(registry), "no pull while the emerge runs");
             assertFalse(Files.exists(config.portageDir.resolve("package.use/01master")));
 
             emerging.set(false);
-            sync.tick();
+            sync.wake();
 
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             while (pulls(registry) < 1 && System.nanoTime() < deadline) {
@@ -235,6 +242,47 @@ class ConfigSyncTest {
         } finally {
             sync.stop(null);
         }
+    }
+
+    @Test
+    void loop_sleepsUntilTheNextScheduledPull_andWithTheScheduleOffUntilAnEvent() throws Exception {
+        TestSyncConfig config = new TestSyncConfig(work.resolve("slave"));
+        config.interval = Duration.ofHours(1);
+        Heartbeats heartbeats = new Heartbeats(Clock.systemUTC());
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ConfigSync hourly = track(new ConfigSync(config, pull(config, Clock.systemUTC()), Clock.systemUTC(),
+                heartbeats, registry, () -> false));
+
+        hourly.onStart(null);
+        awaitStatus(hourly, "lastOutcome", "APPLIED");
+        hourly.awaitLoop();
+
+        assertEquals(1.0, pulls(registry), "the first step pulls, then nothing until the next scheduled pull");
+        assertEquals("idle", hourly.status().get("state"));
+        Instant next = Instant.parse((String) hourly.status().get("nextScheduled"));
+        assertTrue(next.isAfter(Instant.now().plus(Duration.ofMinutes(59))), "next pull in an hour: " + next);
+        assertTrue(heartbeats.wedged().isEmpty(), heartbeats.wedged().toString());
+        hourly.stop(null);
+
+        config.interval = Duration.ZERO;
+        Heartbeats quiet = new Heartbeats(Clock.systemUTC());
+        ConfigSync off = track(new ConfigSync(config, pull(config, Clock.systemUTC()), Clock.systemUTC(), quiet,
+                new SimpleMeterRegistry(), () -> false));
+        off.onStart(null);
+        off.awaitLoop();
+        assertEquals("idle", quiet.dueBy().get(ConfigSync.LOOP), "schedule off: the loop waits for an event");
+        assertEquals(null, off.status().get("nextScheduled"));
+        assertFalse(off.firstAttemptDone(), "no attempt until an event asks for a pull");
+    }
+
+    ConfigPull pull(TestSyncConfig config, Clock clock) {
+        return new ConfigPull(config, new ConfigPull.Source("127.0.0.1", daemon.port, "portage-config"),
+                work.resolve("state"), new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 65536), clock);
+    }
+
+    ConfigSync track(ConfigSync sync) {
+        syncs.add(sync);
+        return sync;
     }
 
     static MasterTransition masterUp() {

@@ -33,7 +33,16 @@ class PullFailureTest {
 
         @Override
         public CommandResult run(Command command) {
-            throw new java.nio.file.InvalidPathException("01caf\u00e9", "Malformed input or input contains "
+            throw fault();
+        }
+
+        @Override
+        public Running start(Command command) {
+            throw fault();
+        }
+
+        static RuntimeException fault() {
+            return new java.nio.file.InvalidPathException("01caf\u00e9", "Malformed input or input contains "
                     + "unmappable characters");
         }
     }

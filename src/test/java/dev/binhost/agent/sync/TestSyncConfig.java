@@ -20,6 +20,7 @@ final class TestSyncConfig implements SyncConfig {
     int maxFiles = 20000;
     List<String> treeSync;
     boolean pullOnMasterUp;
+    Duration interval = Duration.ZERO;
 
     TestSyncConfig(Path root) {
         portageDir = root.resolve("etc/portage");
@@ -31,7 +32,7 @@ final class TestSyncConfig implements SyncConfig {
     @Override public Optional<Path> stagingDir() { return Optional.of(stagingDir); }
     @Override public Optional<Path> backupDir() { return Optional.of(backupDir); }
     @Override public List<String> rsyncCommand() { return rsyncCommand; }
-    @Override public Duration interval() { return Duration.ZERO; }
+    @Override public Duration interval() { return interval; }
     @Override public Duration jitter() { return Duration.ZERO; }
     @Override public boolean pullOnMasterUp() { return pullOnMasterUp; }
     @Override public Duration deadline() { return deadline; }

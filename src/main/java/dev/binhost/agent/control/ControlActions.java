@@ -6,7 +6,6 @@ import dev.binhost.agent.spi.Verdict;
 import dev.binhost.agent.sync.ConfigSync;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 /** What the control socket can do: status for any peer that can connect, actions for privileged peers only. */
@@ -16,10 +15,10 @@ public class ControlActions implements ControlServer.Handler {
     StatusReport status;
 
     @Inject
-    Instance<UpdateService> triggers;
+    UpdateService updates;
 
     @Inject
-    Instance<ConfigSync> configActions;
+    ConfigSync configSync;
 
     @Override
     public ControlProtocol.Response handle(ControlProtocol.Request request, ControlServer.Peer peer) {
@@ -44,21 +43,14 @@ public class ControlActions implements ControlServer.Handler {
 
     /** Runs on this connection's worker and answers when done: a pull is bounded by the sync's deadlines. */
     private ControlProtocol.Response config(String action, ControlServer.Peer peer) {
-        if (!configActions.isResolvable()) {
-            return ControlProtocol.Response.failed(action, "unavailable", "this agent has no config sync");
-        }
         String by = "control socket (user " + peer.user() + ")";
-        Verdict v = action.equals(ControlProtocol.PULL_CONFIG) ? configActions.get().pullConfig(by)
-                : configActions.get().rollbackConfig(by);
+        Verdict v = action.equals(ControlProtocol.PULL_CONFIG) ? configSync.pullConfig(by)
+                : configSync.rollbackConfig(by);
         return new ControlProtocol.Response(v.ok(), action, null, v.ok() ? "DONE" : "FAILED", v.detail(), null);
     }
 
     private ControlProtocol.Response trigger(ControlServer.Peer peer) {
-        if (!triggers.isResolvable()) {
-            return new ControlProtocol.Response(false, ControlProtocol.TRIGGER, null,
-                    TriggerOutcome.Result.REFUSED.name(), "this agent has no update runner, so nothing can run", null);
-        }
-        TriggerOutcome outcome = triggers.get().trigger("control socket (user " + peer.user() + ")");
+        TriggerOutcome outcome = updates.trigger("control socket (user " + peer.user() + ")");
         Log.infof("trigger by %s: %s %s", peer.user(), outcome.result(), outcome.message());
         boolean ok = outcome.result() != TriggerOutcome.Result.REFUSED;
         return new ControlProtocol.Response(ok, ControlProtocol.TRIGGER, null, outcome.result().name(),

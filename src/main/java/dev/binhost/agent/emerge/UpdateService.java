@@ -4,11 +4,11 @@ import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterTransition;
+import dev.binhost.agent.portage.EmergeActivity;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.StatusContributor;
-import dev.binhost.agent.spi.UpdateActivity;
 import dev.binhost.agent.sync.ConfigSync;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -33,24 +33,23 @@ import java.util.Optional;
  * {@link UpdateLoop} sleeps until the next run is due; nothing here ticks.
  */
 @ApplicationScoped
-public class UpdateService implements UpdateActivity, StatusContributor {
+public class UpdateService implements StatusContributor {
     private final UpdateConfig config;
     private final UpdateLoop loop;
-    private final Path procDir;
 
     @Inject
     public UpdateService(UpdateConfig config, AgentConfig agent, ProcessRunner processes, Posix posix,
-            Instance<RunPrecondition> preconditions, Instance<ConfigSync> configSync, Clock clock,
-            MeterRegistry registry, Heartbeats heartbeats) {
+            Instance<RunPrecondition> preconditions, ConfigSync configSync, Clock clock,
+            MeterRegistry registry, Heartbeats heartbeats, EmergeActivity emerges) {
         this.config = config;
-        this.procDir = agent.procDir();
         UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
                 () -> preconditions.stream().toList(),
-                () -> configSync.isResolvable() ? Optional.of(configSync.get()::refreshBeforeRun) : Optional.empty(),
+                () -> Optional.of(configSync::refreshBeforeRun),
                 clock, registry);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
         this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);
+        emerges.watchAgentRun(() -> runner.current().map(UpdateRunner.Current::id));
     }
 
     /**
@@ -77,10 +76,6 @@ public class UpdateService implements UpdateActivity, StatusContributor {
         return loop.request(UpdateRunner.Reason.TRIGGER, requestedBy);
     }
 
-    @Override
-    public boolean emergeRunning() {
-        return loop.runner().current().isPresent() || !HostChecks.emergePids(procDir).isEmpty();
-    }
 
     @Override
     public String section() {

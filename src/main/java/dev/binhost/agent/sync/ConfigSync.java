@@ -6,10 +6,10 @@ import dev.binhost.agent.health.Loop;
 import dev.binhost.agent.master.MasterConfig;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.metrics.OwnedMeters;
+import dev.binhost.agent.portage.EmergeActivity;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.StatusContributor;
-import dev.binhost.agent.spi.UpdateActivity;
 import dev.binhost.agent.spi.Verdict;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -22,7 +22,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
-import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 import java.io.IOException;
@@ -80,10 +79,10 @@ public class ConfigSync implements StatusContributor {
 
     @Inject
     public ConfigSync(SyncConfig config, MasterConfig master, AgentConfig agent, ProcessRunner runner, Clock clock,
-            Heartbeats heartbeats, MeterRegistry registry, Instance<UpdateActivity> activities) {
+            Heartbeats heartbeats, MeterRegistry registry, EmergeActivity emerges) {
         this(config, new ConfigPull(config, new ConfigPull.Source(master.host(), master.rsyncPort(),
                 master.rsyncModule()), agent.stateDir(), runner, clock), clock, heartbeats, registry,
-                () -> activities.stream().anyMatch(UpdateActivity::emergeRunning));
+                emerges::any);
     }
 
     ConfigSync(SyncConfig config, ConfigPull pull, Clock clock, Heartbeats heartbeats, MeterRegistry registry,

@@ -3,7 +3,7 @@ package dev.binhost.agent.emerge;
 import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.spi.StatusContributor;
-import dev.binhost.agent.spi.UpdateActivity;
+import dev.binhost.agent.portage.EmergeActivity;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
@@ -24,7 +24,7 @@ class UpdateServiceTest {
     Instance<StatusContributor> sections;
 
     @Inject
-    Instance<UpdateActivity> activity;
+    EmergeActivity activity;
 
     @Test
     void trigger_inTheAgentWithTheMasterDown_skippedNamingMasterUp_andStatusShowsIt() throws Exception {
@@ -40,6 +40,6 @@ class UpdateServiceTest {
         service.loop().awaitIdle();
         assertEquals(service.loop().schedule().nextDue(), service.loop().due(),
                 "the loop sleeps until the next cron time, no tick");
-        assertFalse(activity.get().emergeRunning());
+        assertFalse(activity.any());
     }
 }

@@ -9,7 +9,7 @@ import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
-import dev.binhost.agent.spi.UpdateActivity;
+import dev.binhost.agent.portage.EmergeActivity;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 
@@ -251,13 +251,14 @@ class MountScenarios implements AutoCloseable {
         Path pkgs = mkdir("pkgs");
         Path fakeProc = mkdir("proc");
         AtomicBoolean agentEmerge = new AtomicBoolean();
-        UpdateActivity activity = agentEmerge::get;
+        EmergeActivity activity = new EmergeActivity(fakeProc);
+        activity.watchAgentRun(() -> agentEmerge.get() ? Optional.of("run-1") : Optional.empty());
         TestMountConfig config = TestMountConfig.of(
                 Map.of("packages", new TestSpec(pkgs, false, export.toString(), "none", "bind,ro")),
                 DownPolicy.RELEASE);
         // Deferred releases are tried again every 100 ms here (10 s in the agent), by the loop on its own.
         MountManager mounts = new MountManager(config, runner, registry, Clock.systemUTC(),
-                new EmergeGuard(List.of(activity), fakeProc), Optional.empty(), Duration.ofMillis(100));
+                new EmergeGuard(activity), Optional.empty(), Duration.ofMillis(100));
         MountWatch watch = watch(mounts);
         masterUp.set(true);
         watch.onMaster(transition(true));
@@ -380,7 +381,7 @@ class MountScenarios implements AutoCloseable {
     }
 
     private EmergeGuard guard() throws IOException {
-        return new EmergeGuard(List.of(), mkdir("empty-proc"));
+        return new EmergeGuard(new EmergeActivity(mkdir("empty-proc")));
     }
 
     private static MasterTransition transition(boolean up) {

@@ -45,7 +45,7 @@ class MountWatchTest {
                 base.probeTimeout(), base.commandTimeout(), Duration.ofMinutes(5), mountinfo, dir.resolve("proc"),
                 base.makeConf());
         return new MountManager(config, new ProcessRunner(new JnrPosix(), Duration.ofSeconds(1), 4096), registry,
-                clock, new EmergeGuard(List.of(), dir.resolve("proc")), Optional.empty());
+                clock, new EmergeGuard(new dev.binhost.agent.portage.EmergeActivity(dir.resolve("proc"))), Optional.empty());
     }
 
     private MountWatch watch(MountManager mounts) {

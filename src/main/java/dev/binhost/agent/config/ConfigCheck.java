@@ -7,7 +7,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import io.quarkus.scheduler.Scheduler;
 import dev.binhost.agent.state.AgentLock;
 import org.eclipse.microprofile.config.ConfigProvider;
 
@@ -29,14 +28,11 @@ public class ConfigCheck {
     }
 
     @Inject
-    Scheduler scheduler;
-
-    @Inject
     AgentLock lock;
 
     /**
-     * The scheduler starts halted (quarkus.scheduler.start-mode=halted) so that no job runs on a configuration
-     * that is wrong; it is resumed here once every check passed and this agent holds the state directory.
+     * First of all start-up observers: the configuration is checked and this agent takes the state directory.
+     * The loops start from observers ordered after it ({@code @Priority(100)}), so if this throws, none runs.
      */
     void onStart(@Observes @Priority(1) StartupEvent event) {
         List<String> problems = problems(ConfigProvider.getConfig().unwrap(SmallRyeConfig.class));
@@ -44,7 +40,6 @@ public class ConfigCheck {
             throw new ConfigurationException(String.join("\n", problems));
         }
         lock.acquire();
-        scheduler.resume();
     }
 
     public static List<String> problems(SmallRyeConfig config) {

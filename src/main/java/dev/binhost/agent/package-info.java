@@ -35,8 +35,9 @@
  *     {@link dev.binhost.agent.history.RunHistory} ({@code <state-dir>/history.jsonl}) and runs the notify
  *     command.</li>
  * <li><b>Health, metrics, status</b> — read memory only: {@code live} from
- *     {@link dev.binhost.agent.health.Heartbeats} (each loop declares how long it may be silent), {@code ready}
- *     from the master, mounts and config checks, {@code started} from every
+ *     {@link dev.binhost.agent.health.Heartbeats} (each {@link dev.binhost.agent.health.Loop} says by when it is
+ *     next due; a loop past that is wedged), {@code ready} from the master, mounts and config checks,
+ *     {@code started} from every
  *     {@link dev.binhost.agent.spi.StartupStep}; Micrometer meters per feature;
  *     {@link dev.binhost.agent.control.ControlServer} answers the CLI over a root-only socket.</li>
  * </ol>

@@ -6,6 +6,10 @@ import io.quarkus.logging.Log;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -53,6 +57,7 @@ public final class Loop implements AutoCloseable {
     private boolean running;
     private boolean wokenWhileRunning;
     private boolean closed;
+    private final Set<CompletableFuture<?>> submitted = ConcurrentHashMap.newKeySet();
 
     public Loop(String name, Clock clock, Heartbeats heartbeats, Duration bound, Step step) {
         this(name, clock, heartbeats, bound, step, MAX_SLEEP);
@@ -112,6 +117,38 @@ public final class Loop implements AutoCloseable {
         } catch (RejectedExecutionException closing) {
             // The agent is stopping.
         }
+    }
+
+    /**
+     * Runs {@code work} on the loop's thread, after what is running, and gives its result. The future fails
+     * with a {@link java.util.concurrent.CancellationException} when the loop is closed before it ran, so a caller
+     * waiting for it (an admin's {@code pull-config}) never waits on an agent that is stopping.
+     */
+    public <T> CompletableFuture<T> submit(Callable<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        synchronized (this) {
+            if (closed) {
+                result.cancel(false);
+                return result;
+            }
+            submitted.add(result);
+        }
+        result.whenComplete((r, e) -> submitted.remove(result));
+        execute(() -> {
+            try {
+                result.complete(work.call());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
+        if (closedNow()) {
+            result.cancel(false);
+        }
+        return result;
+    }
+
+    private synchronized boolean closedNow() {
+        return closed;
     }
 
     /** Waits until everything handed to the thread so far has run; tests use it. */
@@ -197,6 +234,7 @@ public final class Loop implements AutoCloseable {
             pending.cancel(false);
         }
         thread.shutdownNow();
+        submitted.forEach(f -> f.cancel(false));
         heartbeats.forget(name);
     }
 }

@@ -34,11 +34,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
@@ -70,12 +67,9 @@ public class ConfigSync implements StatusContributor {
     private final Loop loop;
     /** Is an emerge running? Scheduled and master-UP pulls wait for it to end. */
     private final BooleanSupplier emergeRunning;
-    /** Callers waiting for work on the loop; cancelled when the agent stops. */
-    private final Set<CompletableFuture<?>> waiting = ConcurrentHashMap.newKeySet();
 
     /** The whole state: set once at construction, then written only by {@link #fire}. */
     private volatile SyncState state;
-    private volatile boolean stopped;
 
     @Inject
     public ConfigSync(SyncConfig config, MasterConfig master, AgentConfig agent, ProcessRunner runner, Clock clock,
@@ -188,24 +182,17 @@ public class ConfigSync implements StatusContributor {
      * pulls and rollbacks then never overlap a scheduled pull, nor each other.
      */
     private <T> T onLoop(Callable<T> work) throws InterruptedException {
-        CompletableFuture<T> done = new CompletableFuture<>();
-        waiting.add(done);
         try {
-            loop.execute(() -> {
+            return loop.submit(() -> {
                 try {
-                    done.complete(work.call());
-                } catch (Throwable e) {
-                    done.completeExceptionally(e);
+                    return work.call();
+                } finally {
+                    if (state.phase() instanceof SyncState.Owed) {
+                        // The master came UP during this pull: the step runs the follow-up.
+                        loop.wake();
+                    }
                 }
-                if (state.phase() instanceof SyncState.Owed) {
-                    // The master came UP during this pull: the step runs the follow-up.
-                    loop.wake();
-                }
-            });
-            if (stopped) {
-                done.cancel(false);
-            }
-            return done.get();
+            }).get();
         } catch (CancellationException e) {
             throw new InterruptedException("the agent is stopping");
         } catch (ExecutionException e) {
@@ -216,8 +203,6 @@ public class ConfigSync implements StatusContributor {
                 throw re;
             }
             throw new IllegalStateException(e.getCause());
-        } finally {
-            waiting.remove(done);
         }
     }
 
@@ -446,9 +431,7 @@ public class ConfigSync implements StatusContributor {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        stopped = true;
         gauges.removeAll();
         loop.close();
-        waiting.forEach(f -> f.cancel(false));
     }
 }

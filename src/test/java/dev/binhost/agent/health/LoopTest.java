@@ -173,6 +173,25 @@ class LoopTest {
         awaitSteps(steps, 2);
     }
 
+    @Test
+    void submittedWorkGivesItsResult_andWorkNotRunWhenTheLoopClosesIsCancelled() throws Exception {
+        CountDownLatch inStep = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        loop = new Loop("submit", clock, heartbeats, Duration.ofSeconds(5), now -> {
+            inStep.countDown();
+            await(release);
+            return null;
+        });
+        assertEquals(42, loop.submit(() -> 42).get(5, TimeUnit.SECONDS));
+        loop.start();
+        assertTrue(inStep.await(5, TimeUnit.SECONDS));
+        java.util.concurrent.CompletableFuture<Integer> queued = loop.submit(() -> 7);
+        loop.close();
+        release.countDown();
+        assertTrue(queued.isCancelled(), "a caller waiting for work the closed loop never ran is told so");
+        assertTrue(loop.submit(() -> 1).isCancelled(), "nothing is accepted after close");
+    }
+
     private static void awaitSteps(AtomicInteger steps, int n) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (steps.get() < n) {

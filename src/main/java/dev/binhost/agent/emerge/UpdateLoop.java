@@ -22,10 +22,10 @@ import java.util.concurrent.TimeUnit;
  * its end, and returns when it is next due; a request wakes it. Where it is, is one {@link UpdateState} value,
  * changed by {@link UpdateState#on}. Plain class; the CDI service wraps it.
  *
- * <p>The run runs on the loop's thread, so the loop's bound is a whole run's: the plan, the emerge and the
- * notify command each have a deadline the process runner enforces, plus a grace for the preconditions and the
- * config pull. A loop past that bound is the agent's own code stuck, not a long emerge. A step that runs no run
- * is memory work only.
+ * <p>The run runs on the loop's thread. A step that runs no run is memory work (and, once, the history read
+ * below), bounded by {@link #STEP}; a step that runs one declares a whole run's bound first ({@link #runBound}:
+ * the plan, the emerge and the notify command each have a deadline the process runner enforces, plus a grace for
+ * the preconditions and the config pull). Past either, the agent's own code is stuck, not a long emerge.
  *
  * <p>The first step does what start-up must not wait for: it reads the history (the last-success gauge) and
  * records a run the last agent left unfinished, which reads that run's whole emerge log (seconds for a large
@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
 public final class UpdateLoop implements AutoCloseable {
     /** Beyond the run's deadlines: the preconditions (a /proc scan, the config pull's own deadlines). */
     static final Duration GRACE = Duration.ofMinutes(15);
+    /** A step that runs no run: the schedule, the state, the first step's history and emerge-log read. */
+    static final Duration STEP = Duration.ofMinutes(5);
 
     private final UpdateRunner runner;
     private final UpdateSchedule schedule;
@@ -42,6 +44,7 @@ public final class UpdateLoop implements AutoCloseable {
     private final boolean resumeInterrupted;
     private final Clock clock;
     private final Loop loop;
+    private final Duration runBound;
     private UpdateState state = UpdateState.IDLE;
     private CompletableFuture<RunRecord> last;
     private boolean started;
@@ -54,11 +57,12 @@ public final class UpdateLoop implements AutoCloseable {
         this.retryInterval = config.retryInterval();
         this.resumeInterrupted = config.resumeInterrupted();
         this.clock = clock;
-        this.loop = new Loop("update", clock, heartbeats, bound(config), this::step);
+        this.runBound = runBound(config);
+        this.loop = new Loop("update", clock, heartbeats, STEP, this::step);
     }
 
-    /** How long a step may take: a whole run, by its deadlines. */
-    public static Duration bound(UpdateConfig config) {
+    /** How long a step that runs a run may take: a whole run, by its deadlines. */
+    public static Duration runBound(UpdateConfig config) {
         return config.planDeadline().plus(config.runDeadline()).plus(config.notifyDeadline()).plus(GRACE);
     }
 
@@ -129,6 +133,7 @@ public final class UpdateLoop implements AutoCloseable {
             }
             queued = q;
         }
+        loop.stepMayTake(runBound);
         run(queued);
         synchronized (this) {
             return UpdateState.nextDue(state, clock.instant(), schedule.nextDue());

@@ -93,6 +93,15 @@ public final class Loop implements AutoCloseable {
         scheduleAt(clock.instant());
     }
 
+    /**
+     * Called by a step that starts work longer than the loop's bound (an update run, bounded by its own deadlines):
+     * the loop is wedged only if this step is still running after {@code limit}. The next due time restores the
+     * usual bound.
+     */
+    public void stepMayTake(Duration limit) {
+        heartbeats.expect(name, clock.instant().plus(limit));
+    }
+
     /** When the step is next due, or null before the first step was scheduled. */
     public synchronized Instant due() {
         return due;

@@ -90,6 +90,31 @@ class LoopTest {
     }
 
     @Test
+    void aStepThatDeclaresALongerLimitIsNotWedgedWithinIt_andTheUsualBoundComesBackAfter() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch declared = new CountDownLatch(1);
+        AtomicInteger steps = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Loop> self = new java.util.concurrent.atomic.AtomicReference<>();
+        loop = new Loop("run", clock, heartbeats, Duration.ofMillis(100), now -> {
+            if (steps.incrementAndGet() == 1) {
+                self.get().stepMayTake(Duration.ofMinutes(10));
+                declared.countDown();
+                await(release);
+            }
+            return now.plus(Duration.ofHours(1));
+        });
+        self.set(loop);
+        loop.start();
+        assertTrue(declared.await(5, TimeUnit.SECONDS));
+        Thread.sleep(400);
+        assertTrue(heartbeats.wedged().isEmpty(), "within its declared limit: " + heartbeats.wedged());
+        release.countDown();
+        loop.awaitIdle();
+        Instant dueBy = Instant.parse(heartbeats.dueBy().get("run"));
+        assertTrue(dueBy.isBefore(loop.due().plusSeconds(1)), "back to due time + 100 ms: " + dueBy);
+    }
+
+    @Test
     void aDueStepThatCannotStartBecauseTheThreadIsBusyIsWedged() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger steps = new AtomicInteger();

@@ -9,6 +9,7 @@ import dev.binhost.agent.history.RunHistory;
 import dev.binhost.agent.history.RunRecord;
 import dev.binhost.agent.portage.Finding;
 import dev.binhost.agent.portage.MakeConf;
+import dev.binhost.agent.state.StateDir;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -266,7 +267,7 @@ public final class Cli {
                 throw new UsageError("unexpected argument '" + a + "'");
             }
         }
-        Path file = config.path("binhost.agent.state-dir").resolve("history.jsonl");
+        Path file = new StateDir(config.path("binhost.agent.state-dir")).history();
         // The agent's own reader: the records it writes, a torn or bad line skipped with a warning naming it.
         RunHistory history = new RunHistory(file, Integer.MAX_VALUE);
         List<RunRecord> runs;

@@ -13,6 +13,7 @@ import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.Verdict;
 import dev.binhost.agent.state.DurableFile;
+import dev.binhost.agent.state.StateDir;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -97,7 +98,7 @@ public class UpdateRunner {
         this.posix = posix;
         this.preconditions = preconditions;
         this.refresher = refresher;
-        this.history = new RunHistory(stateDir.resolve("history.jsonl"), config.historyKeep());
+        this.history = new RunHistory(new StateDir(stateDir).history(), config.historyKeep());
         this.clock = clock;
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
@@ -134,11 +135,11 @@ public class UpdateRunner {
     }
 
     Path markerFile() {
-        return stateDir.resolve("current-run.json");
+        return new StateDir(stateDir).runMarker();
     }
 
     Path lastRunFile() {
-        return stateDir.resolve("last-run");
+        return new StateDir(stateDir).lastRun();
     }
 
     /** When a run last got past its preconditions, persisted for catch-up after a restart. */
@@ -252,9 +253,9 @@ public class UpdateRunner {
     }
 
     private void steps(RunAttempt run) throws IOException, InterruptedException {
-        try (Posix.FileLock lock = posix.tryLock(stateDir.resolve("update.lock"))) {
+        try (Posix.FileLock lock = posix.tryLock(new StateDir(stateDir).updateLock())) {
             if (!lock.acquired()) {
-                run.check("agent-lock", Verdict.no("another binhost-agent holds " + stateDir.resolve("update.lock")));
+                run.check("agent-lock", Verdict.no("another binhost-agent holds " + new StateDir(stateDir).updateLock()));
                 run.end(RunOutcome.SKIPPED, "blocked by agent-lock");
                 return;
             }

@@ -13,6 +13,7 @@ import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.state.DurableFile;
+import dev.binhost.agent.state.StateDir;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -64,7 +65,7 @@ public class MountManager {
     @Inject
     public MountManager(MountConfig config, ProcessRunner runner, MeterRegistry registry, Clock clock,
             EmergeGuard guard, AgentConfig agent) {
-        this(config, runner, registry, clock, guard, Optional.of(agent.stateDir().resolve("mounts-owned.properties")));
+        this(config, runner, registry, clock, guard, Optional.of(new StateDir(agent.stateDir()).ownedMounts()));
     }
 
     public MountManager(MountConfig config, ProcessRunner runner, MeterRegistry registry, Clock clock,

@@ -3,6 +3,7 @@ package dev.binhost.agent.process;
 import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.posix.Posix;
+import dev.binhost.agent.state.StateDir;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -65,7 +66,7 @@ public class ProcessRunner {
 
     @jakarta.inject.Inject
     public ProcessRunner(Posix posix, ProcessRunnerConfig config, AgentConfig agent) {
-        this(posix, config.killGrace(), config.tailBytes(), agent.stateDir().resolve("runner-scratch"));
+        this(posix, config.killGrace(), config.tailBytes(), new StateDir(agent.stateDir()).runnerScratch());
     }
 
     public ProcessRunner(Posix posix, Duration killGrace, int tailBytes) {

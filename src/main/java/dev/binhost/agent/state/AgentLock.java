@@ -23,8 +23,6 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class AgentLock {
-    public static final String FILE = "agent.lock";
-
     private final Path stateDir;
     private final Posix posix;
     private Posix.FileLock held;
@@ -51,7 +49,7 @@ public class AgentLock {
         if (held != null) {
             return;
         }
-        Path file = stateDir.resolve(FILE);
+        Path file = new StateDir(stateDir).agentLock();
         try {
             Files.createDirectories(stateDir);
             Posix.FileLock lock = posix.tryLock(file);

@@ -5,6 +5,7 @@ import dev.binhost.agent.state.DurableFile;
 import dev.binhost.agent.process.Command;
 import dev.binhost.agent.process.CommandResult;
 import dev.binhost.agent.process.ProcessRunner;
+import dev.binhost.agent.state.StateDir;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
@@ -78,13 +79,13 @@ public final class ConfigPull {
         this.stagingRoot = config.stagingDir().orElseGet(() -> defaultStaging(live)).toAbsolutePath().normalize();
         // rsync mirrors into a subdirectory: its --delete then cannot reach the ownership marker.
         this.staging = stagingRoot.resolve(STAGED_TREE);
-        this.backup = config.backupDir().orElseGet(() -> stateDir.resolve("config-backup")).toAbsolutePath()
+        this.backup = config.backupDir().orElseGet(() -> new StateDir(stateDir).configBackup()).toAbsolutePath()
                 .normalize();
-        this.lastSuccessFile = stateDir.resolve("config-pull.last-success").toAbsolutePath().normalize();
-        this.holdFile = stateDir.resolve("config-pull.held").toAbsolutePath().normalize();
+        this.lastSuccessFile = new StateDir(stateDir).pullLastSuccess();
+        this.holdFile = new StateDir(stateDir).pullHeld();
         this.runner = runner;
         this.clock = clock;
-        this.journal = new ApplyJournal(stateDir.resolve("config-apply.journal").toAbsolutePath().normalize());
+        this.journal = new ApplyJournal(new StateDir(stateDir).applyJournal());
     }
 
     /** A hidden sibling of the portage dir: same filesystem, and not a directory portage reads. */

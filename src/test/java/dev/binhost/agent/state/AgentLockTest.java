@@ -37,10 +37,10 @@ class AgentLockTest {
 
     @Test
     void aLockFileLeftByACrashedAgent_isTakenOver() throws Exception {
-        Files.writeString(state.resolve(AgentLock.FILE), "999999\n"); // no process holds a flock on it
+        Files.writeString(new StateDir(state).agentLock(), "999999\n"); // no process holds a flock on it
         AgentLock lock = new AgentLock(state, new JnrPosix());
         lock.acquire();
-        assertEquals(ProcessHandle.current().pid() + "", Files.readString(state.resolve(AgentLock.FILE)).strip());
+        assertEquals(ProcessHandle.current().pid() + "", Files.readString(new StateDir(state).agentLock()).strip());
         lock.release();
     }
 }

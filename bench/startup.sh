@@ -57,12 +57,12 @@ build() {
 	(cd "$src" && JAVA_HOME="$jdk25" ./mvnw -B -q package -DskipTests >"$dest.build.log" 2>&1) \
 		|| { tail -40 "$dest.build.log" >&2; fail "build of $src failed"; }
 	mkdir -p "$dest/plain" "$dest/aot"
-	cp -R "$src/target/quarkus-app" "$dest/plain/quarkus-app"
+	cp -Rp "$src/target/quarkus-app" "$dest/plain/quarkus-app"
 	(cd "$src" && BINHOST_AGENT_CONFIG="$out/build.properties" JAVA_HOME="$jdk25" ./mvnw -B -q package -DskipTests \
 		-Dquarkus.package.jar.aot.enabled=true -Dquarkus.package.jar.aot.type=AOT \
 		-Dquarkus.package.jar.aot.phase=BUILD >>"$dest.build.log" 2>&1) \
 		|| { tail -40 "$dest.build.log" >&2; fail "AOT build of $src failed"; }
-	cp -R "$src/target/quarkus-app" "$dest/aot/quarkus-app"
+	cp -Rp "$src/target/quarkus-app" "$dest/aot/quarkus-app"
 	cp "$src/deploy/bin/binhost-agent" "$dest/launcher"
 	[ -f "$dest/plain/quarkus-app/quarkus-run.jar" ] || fail "no plain package in $dest"
 	[ -f "$dest/aot/quarkus-app/app.aot" ] || fail "no app.aot was written in $dest/aot"
@@ -133,6 +133,14 @@ await_live() {
 	ss -Htlnp "sport = :${port[$id]}" | grep -q "pid=$p," \
 		|| fail "port ${port[$id]} is not agent $id's (pid $p): $(ss -Htlnp "sport = :${port[$id]}")"
 	[ "${rss:-0}" -gt 0 ] || fail "no VmRSS read for pid $p"
+	if [ "${id#*:}" = launcher-aot ] && ! grep -q '/app\.aot$' "/proc/$p/maps"; then
+		# The JVM drops a cache whose class path or jar mtimes differ from the training run's, silently here
+		# (the launcher turns the AOT log off); a run without it is not the variant it claims to be.
+		if [ "${id%%:*}" = after ]; then
+			fail "agent $id (pid $p) does not use its AOT cache (app.aot is not mapped)"
+		fi
+		echo "note: agent $id (pid $p) runs without its AOT cache (that revision's launcher cannot use it)" >&2
+	fi
 	echo "$live $rss"
 }
 

@@ -71,7 +71,8 @@ install -d -m 0755 "$destdir/usr/lib" "$destdir/usr/bin" "$doc"
 # Replace the application directory as a whole, so a half-copied tree is never the installed one.
 rm -rf "$lib.new"
 install -d -m 0755 "$lib.new"
-cp -R "$app" "$lib.new/quarkus-app"
+# -p: the JDK 25 AOT cache (app.aot) is only used when the jars keep the mtimes it was trained with.
+cp -Rp "$app" "$lib.new/quarkus-app"
 chmod -R u+rwX,go+rX,go-w "$lib.new"
 rm -rf "$lib.old"
 [ -d "$lib" ] && mv "$lib" "$lib.old"

@@ -302,7 +302,19 @@ public class MountManager {
         if (there.isEmpty()) {
             return put(name, machine.unmounted(s, "not mounted (unmounted outside the agent?)", now));
         }
-        CommandResult r = runProbe(spec.target());
+        CommandResult r;
+        try {
+            r = runner.run(probeCommand(spec.target()));
+        } catch (IOException e) {
+            // The agent could not start the probe (its own disk is full, say): that says nothing of the share.
+            Log.warnf("Mount %s: the probe could not be started (%s); probed again in %s", name, e.getMessage(),
+                    config.probeInterval());
+            count("probe", "not-run");
+            return s instanceof MountState.Mounted ? put(name, machine.answered(s, now)) : statuses.get(name);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return statuses.get(name);
+        }
         String outcome = r.succeeded() ? "ok" : r.timedOut() ? "timeout" : "error";
         Timer.builder("binhost.mount.probe.duration")
                 .description("Time the health probe of a mount took (a child process with a deadline)")
@@ -322,8 +334,17 @@ public class MountManager {
 
     /** Probe one target in a child process; tests call it to probe paths that are not configured mounts. */
     CommandResult runProbe(Path target) {
-        return runCommand(Command.of("mount-probe", "stat", "-f", "-c", "%T", "--", target.toString())
-                .deadline(config.probeTimeout()).build());
+        return runCommand(probeCommand(target));
+    }
+
+    /**
+     * statfs(2) of the target in a child with a deadline: it needs an answer from the server, where a cached
+     * attribute would not. Its output is discarded, so a full disk under the runner's output file (the state
+     * dir) cannot fail a probe of a healthy share; only its error message, if any, is kept.
+     */
+    private Command probeCommand(Path target) {
+        return Command.of("mount-probe", "sh", "-c", "exec stat -f -c %T -- \"$1\" >/dev/null", "mount-probe",
+                target.toString()).deadline(config.probeTimeout()).build();
     }
 
     static List<String> mountArgv(MountSpec spec) {

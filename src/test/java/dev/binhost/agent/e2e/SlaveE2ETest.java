@@ -244,6 +244,15 @@ class SlaveE2ETest extends E2eTest {
         } catch (IOException full) {
             assertTrue(String.valueOf(full.getMessage()).contains("No space left"), full.toString());
         }
+        // The share's probes go on while the agent's own disk is full; none may take that for a stale share
+        // (the probe's output file lives in the state dir).
+        double probes = agent.metric("binhost_mount_probe_duration_seconds_count");
+        agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.metric("binhost_mount_probe_duration_seconds_count")
+                >= probes + 2), "two mount probes on the full disk");
+        assertTrue(Double.isNaN(agent.metric(
+                "binhost_mount_probe_duration_seconds_count{mount=\"packages\",outcome=\"error\"}")),
+                "no probe failed on the full disk:\n" + agent.log());
+        assertEquals(200, agent.get("/q/health/ready").status(), "the mount is healthy, so is readiness");
         trigger();
         agent.await(Duration.ofSeconds(30), E2e.quiet(() -> agent.metric("binhost_update_runs_total{outcome=\"error\"}")
                 >= 1), "the run on a full disk to end as an error");

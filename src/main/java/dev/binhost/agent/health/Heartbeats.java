@@ -33,11 +33,6 @@ public class Heartbeats {
         expected.put(loop, Optional.of(by));
     }
 
-    /** {@code loop} is alive now and may be silent for at most {@code maxSilence}. */
-    public void beat(String loop, Duration maxSilence) {
-        expect(loop, clock.instant().plus(maxSilence));
-    }
-
     /** {@code loop} waits for an event only: nothing is due, so it cannot be late. */
     public void idle(String loop) {
         expected.put(loop, Optional.empty());

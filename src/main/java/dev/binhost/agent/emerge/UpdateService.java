@@ -49,7 +49,10 @@ public class UpdateService implements StatusContributor {
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
         this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);
-        emerges.watchAgentRun(() -> runner.current().map(UpdateRunner.Current::id));
+        // The agent's run counts once its emerge runs (plan or apply), not while it checks preconditions or pulls.
+        emerges.watchAgentRun(() -> runner.current()
+                .filter(c -> c.phase() == RunPhase.PLAN || c.phase() == RunPhase.APPLY)
+                .map(UpdateRunner.Current::id));
     }
 
     /**

@@ -41,7 +41,8 @@ public final class RunAttempt implements AutoCloseable {
     boolean binariesOnlyByPower;
     EmergePlan plan;
     String policy;
-    EmergeOutcome emerged;
+    MergeReport merged;
+    List<String> notices = List.of();
     Integer exitCode;
     String planLog;
     String log;
@@ -142,10 +143,15 @@ public final class RunAttempt implements AutoCloseable {
                         c.reason().map(CompileReason::text).orElse(""))).toList(),
                 plan.notices().stream().filter(n -> n.severity() != EmergePlan.Severity.INFO)
                         .map(EmergePlan.Notice::headline).toList());
+        MergeReport m = merged;
+        RunRecord.Merge merge = m == null ? null : new RunRecord.Merge(
+                m.installed().stream().filter(MergeReport.Installed::binary).map(MergeReport.Installed::cpv).toList(),
+                m.installed().stream().filter(i -> !i.binary()).map(MergeReport.Installed::cpv).toList(),
+                m.failed(), m.notInstalled().stream().map(n -> new RunRecord.Missing(n.cpv(), n.why()))
+                        .toList(), m.blockedBy(), m.resumeLeft(), m.source(), notices);
         return new RunRecord(id, reason.tag(), requestedBy, startedAt.toString(), endedAt, List.copyOf(checks), p,
-                policy, how, exitCode, emerged == null ? null : emerged.failedPackage().orElse(null),
-                emerged == null ? null : emerged.failedPhase().orElse(null), why,
-                emerged == null ? null : emerged.installedBinary(),
-                emerged == null ? null : emerged.installedCompiled(), planLog, log);
+                policy, how, exitCode, m == null || m.failed().isEmpty() ? null : m.failed().get(0),
+                m == null ? null : m.failedPhase().orElse(null), why,
+                m == null ? null : m.installedBinary(), m == null ? null : m.installedCompiled(), planLog, log, merge);
     }
 }

@@ -72,6 +72,13 @@ public interface UpdateConfig extends Checked {
     @WithDefault("/sys/class/power_supply")
     Path powerSupplyDir();
 
+    /**
+     * The root whose Portage records tell what a run did: {@code var/db/pkg}, {@code var/log/emerge.log} and
+     * {@code var/cache/edb/mtimedb} under it. "/" on a real slave; tests point it at a tree of their own.
+     */
+    @WithDefault("/")
+    Path eroot();
+
     /** On battery: run (ignore power), skip, or binaries-only (adds --usepkgonly). */
     @WithDefault("skip")
     OnBattery onBattery();

@@ -61,8 +61,16 @@ public class UpdateRunner {
     public record Current(String id, Reason reason, RunPhase phase, Instant startedAt, EmergeProgress progress) {
     }
 
-    /** The marker of a run in progress; {@code phase} null when another version wrote a phase this one lacks. */
-    public record Marker(RunRecord record, RunPhase phase, Long emergePid) {
+    /**
+     * The marker of a run in progress; {@code phase} null when another version wrote a phase this one lacks.
+     * {@code records} is where Portage's records stood when emerge started (null before it did, or when an
+     * older version wrote the marker).
+     */
+    public record Marker(RunRecord record, RunPhase phase, Long emergePid, RecordsMark records) {
+    }
+
+    /** Where Portage's records stood before emerge started: emerge.log's size, the vdb's highest COUNTER. */
+    public record RecordsMark(long logOffset, long counter) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -331,7 +339,7 @@ public class UpdateRunner {
         Path planLog = newLog(run.id() + "-plan.log");
         run.planLog = planLog.toString();
         run.phase(RunPhase.PLAN);
-        writeMarker(run, null);
+        writeMarker(run, null, null);
         CommandResult planned = runner.run(Command.of("emerge-plan", argv(pretendArgs)).log(planLog)
                 .deadline(config.planDeadline()).build());
         EmergePlan plan = EmergePlan.parse(Files.readString(planLog, StandardCharsets.UTF_8));
@@ -361,26 +369,40 @@ public class UpdateRunner {
         Path log = newLog(run.id() + "-emerge.log");
         run.log = log.toString();
         run.phase(RunPhase.APPLY);
+        PortageRecords records = new PortageRecords(config.eroot());
+        List<MergeReport.Expected> expected = run.reason() == Reason.RESUME
+                ? MergeReport.Expected.fromResume(records.resumeList())
+                : MergeReport.Expected.fromPlan(run.plan == null ? List.of() : run.plan.packages());
+        RecordsMark mark = records.mark();
         // survives an agent restart: the next start finds the marker and records how far it got
         ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log).survivesAgent()
                 .deadline(config.runDeadline()).onLine(run.progress()::accept).build());
-        writeMarker(run, emerge.pid());
+        writeMarker(run, emerge.pid(), mark);
         CommandResult result = emerge.await();
-        EmergeOutcome o = EmergeOutcome.of(run.progress().snapshot(), EmergePlan.parse(result.outputTail()),
-                result.exitCode(), result.timedOut());
-        run.emerged = o;
-        run.exitCode = o.exitCode();
-        registry.counter("binhost.update.packages", "kind", "binary").increment(o.installedBinary());
-        registry.counter("binhost.update.packages", "kind", "compiled").increment(o.installedCompiled());
-        RunOutcome outcome = switch (o.result()) {
+        EmergePlan printed = EmergePlan.parse(result.outputTail());
+        MergeReport report = records.report(expected, run.plan != null ? run.plan : printed, mark,
+                run.progress().snapshot(), result.exitCode(), result.timedOut());
+        recordMerge(run, report);
+        run.notices = records.notices(result.outputTail());
+        run.end(outcomeOf(report.result()), report.message());
+    }
+
+    private void recordMerge(RunAttempt run, MergeReport report) {
+        run.merged = report;
+        run.exitCode = report.exitCode();
+        registry.counter("binhost.update.packages", "kind", "binary").increment(report.installedBinary());
+        registry.counter("binhost.update.packages", "kind", "compiled").increment(report.installedCompiled());
+        pending.set(report.pending());
+    }
+
+    private static RunOutcome outcomeOf(MergeReport.Result result) {
+        return switch (result) {
             case SUCCESS -> RunOutcome.SUCCESS;
+            case PARTIAL -> RunOutcome.PARTIAL;
+            case BLOCKED -> RunOutcome.BLOCKED;
             case FAILED -> RunOutcome.FAILED;
             case TIMED_OUT -> RunOutcome.TIMED_OUT;
         };
-        if (o.result() == EmergeOutcome.Result.SUCCESS) {
-            pending.set(0);
-        }
-        run.end(outcome, o.message());
     }
 
     /** Creates the log file first: ProcessRunner measures an existing log's size to know where this run starts. */
@@ -399,9 +421,9 @@ public class UpdateRunner {
         return argv;
     }
 
-    private void writeMarker(RunAttempt run, Long pid) throws IOException {
+    private void writeMarker(RunAttempt run, Long pid, RecordsMark mark) throws IOException {
         DurableFile.replace(markerFile(), JSON.writeValueAsBytes(new Marker(run.snapshot(null, null, null),
-                run.phase(), pid)));
+                run.phase(), pid, mark)));
     }
 
     /**

@@ -12,6 +12,10 @@ import java.util.Optional;
  */
 public enum RunOutcome {
     SUCCESS("success"),
+    /** Some of the approved plan is installed, some not (each named with why in the run's merge section). */
+    PARTIAL("partial"),
+    /** emerge left out updates it reported (missing dependency, conflict, mask), even with exit 0. */
+    BLOCKED("blocked"),
     FAILED("failed"),
     TIMED_OUT("timed-out"),
     /** A precondition blocked the run; nothing was planned. */
@@ -53,10 +57,10 @@ public enum RunOutcome {
         return of(tag).orElseThrow(() -> new IllegalArgumentException("unknown outcome '" + tag + "'"));
     }
 
-    /** Outcomes the notify command reports under {@code notify-on=failure}. */
+    /** Outcomes that need the admin's attention: the notify command reports them under {@code notify-on=failure}. */
     public boolean failure() {
         return switch (this) {
-            case FAILED, TIMED_OUT, PLAN_FAILED, REFUSED, ERROR, INTERRUPTED -> true;
+            case FAILED, PARTIAL, BLOCKED, TIMED_OUT, PLAN_FAILED, REFUSED, ERROR, INTERRUPTED -> true;
             case SUCCESS, SKIPPED, PLANNED, NOTHING_TO_DO -> false;
         };
     }

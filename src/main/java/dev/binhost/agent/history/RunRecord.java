@@ -1,5 +1,7 @@
 package dev.binhost.agent.history;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -10,6 +12,7 @@ import java.util.Optional;
  * how it ended. Times are ISO-8601 strings so the JSON line reads the same everywhere.
  *
  * @param outcome  how it ended ({@link RunOutcome}, written by its tag); null only in the marker of a run in progress
+ * @param merge    what the real emerge did according to Portage's records; null when no emerge ran
  */
 public record RunRecord(
         String id,
@@ -28,7 +31,8 @@ public record RunRecord(
         Integer installedBinary,
         Integer installedCompiled,
         String planLog,
-        String log) {
+        String log,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Merge merge) {
 
     /**
      * Why this record, as read back from a state file, cannot be used (what the agent would trip over at start:
@@ -87,8 +91,29 @@ public record RunRecord(
     public record Compiled(String cpv, String reason, String detail) {
     }
 
+    /**
+     * What the real emerge did, from Portage's records (installed database, emerge.log, resume list).
+     *
+     * @param binary       packages installed from the master's binaries
+     * @param built        packages built here
+     * @param failed       packages that started and did not complete
+     * @param notInstalled packages the plan approved that the run did not install, with why
+     * @param blockedBy    updates emerge reported it left out (missing dependency, conflict, mask)
+     * @param resumeLeft   what emerge's resume list still holds
+     * @param countsFrom   "records", or which record was missing and what stood in for it
+     * @param notices      what emerge reported after the merge for the admin (preserved libraries, config files
+     *                     waiting, unread news); empty when none
+     */
+    public record Merge(List<String> binary, List<String> built, List<String> failed, List<Missing> notInstalled,
+            List<String> blockedBy, List<String> resumeLeft, String countsFrom, List<String> notices) {
+    }
+
+    /** A package the plan approved that the run did not install, and why. */
+    public record Missing(String cpv, String why) {
+    }
+
     public RunRecord withEnd(String endedAt, RunOutcome outcome, String message) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
-                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log);
+                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, merge);
     }
 }

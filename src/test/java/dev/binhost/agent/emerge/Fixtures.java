@@ -12,6 +12,8 @@ import java.util.List;
 /** The real emerge outputs copied from the shared fixtures, and their index. */
 public final class Fixtures {
     public static final Path DIR = Paths.get("src/test/resources/fixtures/emerge").toAbsolutePath();
+    /** emerge.log sessions cut from the harness hosts' logs, one per scenario whose real run wrote one. */
+    public static final Path SESSIONS = Paths.get("src/test/resources/fixtures/records/sessions").toAbsolutePath();
 
     /** One row of index.tsv. */
     public record Entry(String file, String scenario, String host, int exitCode, String args, String description) {
@@ -47,6 +49,12 @@ public final class Fixtures {
     public static Entry entry(String prefix) {
         return index().stream().filter(e -> e.file().startsWith(prefix)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no fixture " + prefix));
+    }
+
+    /** The emerge.log lines the scenario's real run wrote, when they were recorded. */
+    public static java.util.Optional<Path> sessionLog(Entry e) {
+        Path p = SESSIONS.resolve(e.scenario() + ".emerge.log");
+        return Files.exists(p) ? java.util.Optional.of(p) : java.util.Optional.empty();
     }
 
     public static String read(String file) {

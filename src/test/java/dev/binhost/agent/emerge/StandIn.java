@@ -32,6 +32,8 @@ public final class StandIn {
     public final Path argsLog;
     public final Path proc;
     public final Path power;
+    /** The test's root for Portage's records (var/db/pkg, var/log/emerge.log, var/cache/edb). */
+    public final Path eroot;
     public final Map<String, String> scenarioKeys = new HashMap<>();
     public final Map<String, String> config = new HashMap<>();
     public final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -42,6 +44,7 @@ public final class StandIn {
         this.argsLog = dir.resolve("args.log");
         this.proc = dir.resolve("proc");
         this.power = dir.resolve("power_supply");
+        this.eroot = dir.resolve("eroot");
         try {
             Files.createDirectories(proc);
             Files.createDirectories(power);
@@ -51,7 +54,9 @@ public final class StandIn {
         }
         config.put("binhost.update.emerge-command", SCRIPT + "," + scenario);
         config.put("binhost.update.power-supply-dir", power.toString());
+        config.put("binhost.update.eroot", eroot.toString());
         scenarioKeys.put("ARGS_LOG", argsLog.toString());
+        scenarioKeys.put("EROOT", eroot.toString());
     }
 
     /** PRETEND and MERGE fixtures by their number prefix ("030-"); null leaves one out. */
@@ -60,7 +65,9 @@ public final class StandIn {
             scenarioKeys.put("PRETEND", Fixtures.DIR.resolve(Fixtures.entry(pretend).file()).toString());
         }
         if (merge != null) {
-            scenarioKeys.put("MERGE", Fixtures.DIR.resolve(Fixtures.entry(merge).file()).toString());
+            Fixtures.Entry e = Fixtures.entry(merge);
+            scenarioKeys.put("MERGE", Fixtures.DIR.resolve(e.file()).toString());
+            Fixtures.sessionLog(e).ifPresent(log -> scenarioKeys.put("MERGE_LOG", log.toString()));
         }
         return this;
     }

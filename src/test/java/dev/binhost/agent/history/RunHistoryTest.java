@@ -31,7 +31,7 @@ public class RunHistoryTest {
                 List.of(new RunRecord.Check("master-up", true, "UP")),
                 new RunRecord.Plan(10, 7, 3, 0, List.of(new RunRecord.Compiled("dev-libs/libdemo-1.2.3",
                         "use-differs", "binary has -static-libs")), List.of()),
-                "apply", RunOutcome.SUCCESS, 0, null, null, message, 7, 3, "/log/p", "/log/e");
+                "apply", RunOutcome.SUCCESS, 0, null, null, message, 7, 3, "/log/p", "/log/e", null);
     }
 
     @Test
@@ -128,9 +128,9 @@ public class RunHistoryTest {
             assertTrue(RunHistory.json(r).contains("\"outcome\":\"" + o.tag() + "\""), RunHistory.json(r));
             assertEquals(Optional.of(o), RunOutcome.of(o.tag()));
         }
-        assertEquals(List.of("success", "failed", "timed-out", "skipped", "refused", "planned", "nothing-to-do",
+        assertEquals(List.of("success", "partial", "blocked", "failed", "timed-out", "skipped", "refused", "planned", "nothing-to-do",
                 "plan-failed", "interrupted", "error"), Arrays.stream(RunOutcome.values()).map(RunOutcome::tag)
-                .toList(), "the names history.jsonl, metrics and notify have always used");
+                .toList(), "the names history.jsonl, metrics and notify use (partial and blocked added with issue 12)");
         Path f = tmp.resolve("h.jsonl");
         String good = RunHistory.json(record(1, "one"));
         Files.writeString(f, good + "\n" + good.replace("\"outcome\":\"success\"", "\"outcome\":\"exploded\"")

@@ -1,0 +1,169 @@
+package dev.binhost.agent.emerge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.binhost.agent.portage.EmergeLog;
+import dev.binhost.agent.portage.InstalledDb;
+import dev.binhost.agent.portage.MtimeDb;
+import io.quarkus.logging.Log;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Portage's records under one root, read around a run: the mark before emerge starts, and after it ends the
+ * {@link MergeReport} built from emerge.log, the installed database and the resume list, plus what emerge left for
+ * the admin (preserved libraries, config files waiting, unread news). A record that cannot be read is named in the
+ * log and in the report's {@code source}; the run is still reported from what could be read.
+ */
+public final class PortageRecords {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern CONFIG_FILE = Pattern.compile("\\* IMPORTANT: config file '(.+)' needs updating\\.");
+    private static final Pattern CONFIG_FILES = Pattern.compile("\\* IMPORTANT: (\\d+) config files in '(.+)' need updating\\.");
+
+    private final Path vdb;
+    private final Path emergeLog;
+    private final Path mtimedb;
+    private final Path preservedLibs;
+    private final Path news;
+
+    public PortageRecords(Path eroot) {
+        this.vdb = eroot.resolve("var/db/pkg");
+        this.emergeLog = eroot.resolve("var/log/emerge.log");
+        this.mtimedb = eroot.resolve("var/cache/edb/mtimedb");
+        this.preservedLibs = eroot.resolve("var/lib/portage/preserved_libs_registry");
+        this.news = eroot.resolve("var/lib/gentoo/news");
+    }
+
+    /** Where the records stand now; taken just before emerge starts. */
+    public UpdateRunner.RecordsMark mark() {
+        long offset;
+        long counter;
+        try {
+            offset = EmergeLog.end(emergeLog);
+        } catch (IOException e) {
+            Log.warnf("Cannot read %s: %s", emergeLog, e.getMessage());
+            offset = 0;
+        }
+        try {
+            counter = InstalledDb.read(vdb).highestCounter();
+        } catch (IOException | RuntimeException e) {
+            Log.warnf("Cannot read the installed database %s: %s", vdb, e.getMessage());
+            counter = 0;
+        }
+        return new UpdateRunner.RecordsMark(offset, counter);
+    }
+
+    /** What emerge's resume list holds now; empty when there is none or it cannot be read (logged). */
+    public List<MtimeDb.Pending> resumeList() {
+        try {
+            return MtimeDb.resumeList(mtimedb);
+        } catch (IOException e) {
+            Log.warnf("Cannot read emerge's resume list: %s", e.getMessage());
+            return List.of();
+        }
+    }
+
+    /** The report of a run that started at {@code mark}; {@code output} is the tail of its terminal output. */
+    public MergeReport report(List<MergeReport.Expected> expected, EmergePlan plan, UpdateRunner.RecordsMark mark,
+            EmergeProgress.Snapshot progress, int exitCode, boolean timedOut) {
+        Optional<EmergeLog.Session> session;
+        List<String> missing = new ArrayList<>();
+        try {
+            EmergeLog.Read read = EmergeLog.read(emergeLog, mark.logOffset());
+            if (read.rotated()) {
+                Log.warnf("%s is shorter than when the run started (rotated?); read from its start", emergeLog);
+            }
+            session = read.sessions().isEmpty() ? Optional.empty() : Optional.of(read.sessions().get(0));
+        } catch (IOException e) {
+            missing.add(emergeLog + ": " + e.getMessage());
+            session = Optional.empty();
+        }
+        InstalledDb after;
+        try {
+            after = InstalledDb.read(vdb);
+        } catch (IOException | RuntimeException e) {
+            missing.add(vdb + ": " + e.getMessage());
+            after = null;
+        }
+        List<MtimeDb.Pending> left;
+        try {
+            left = MtimeDb.resumeList(mtimedb);
+        } catch (IOException e) {
+            missing.add(e.getMessage());
+            left = List.of();
+        }
+        missing.forEach(m -> Log.warnf("Cannot read a Portage record: %s", m));
+        return MergeReport.of(expected, plan, session, after, mark.counter(), left, progress, exitCode, timedOut);
+    }
+
+    /**
+     * What emerge left for the admin after a run, as it printed it ({@code output}, the run's output tail) or
+     * records it: config files waiting for a merge (printed: the ._cfg files are issue 14's), preserved libraries
+     * ({@code preserved_libs_registry}), unread news ({@code news-<repo>.unread}).
+     */
+    public List<String> notices(String output) {
+        List<String> notices = new ArrayList<>();
+        int files = 0;
+        List<String> where = new ArrayList<>();
+        for (String raw : output.split("\r?\n")) {
+            String line = Ansi.strip(raw).strip();
+            Matcher one = CONFIG_FILE.matcher(line);
+            Matcher many = CONFIG_FILES.matcher(line);
+            if (one.find()) {
+                files++;
+                where.add(one.group(1));
+            } else if (many.find()) {
+                files += Integer.parseInt(many.group(1));
+                where.add(many.group(2));
+            }
+        }
+        if (files > 0) {
+            notices.add(files + " config file" + (files == 1 ? "" : "s") + " need updating: "
+                    + String.join(", ", where));
+        }
+        preservedPackages().ifPresent(n -> notices.add("preserved libraries kept for " + n + " package"
+                + (n == 1 ? "" : "s") + "; run emerge @preserved-rebuild"));
+        unreadNews().ifPresent(n -> notices.add(n + " unread news item" + (n == 1 ? "" : "s")));
+        return notices;
+    }
+
+    private Optional<Integer> preservedPackages() {
+        try {
+            if (!Files.exists(preservedLibs) || Files.size(preservedLibs) > (16 << 20)) {
+                return Optional.empty();
+            }
+            JsonNode registry = JSON.readTree(preservedLibs.toFile());
+            return registry != null && registry.isObject() && registry.size() > 0
+                    ? Optional.of(registry.size()) : Optional.empty();
+        } catch (IOException e) {
+            Log.warnf("Cannot read %s: %s", preservedLibs, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Integer> unreadNews() {
+        int count = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(news, "news-*.unread")) {
+            for (Path f : files) {
+                if (Files.size(f) < (1 << 20)) {
+                    count += (int) Files.readAllLines(f).stream().filter(l -> !l.isBlank()).count();
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            Log.warnf("Cannot read the news state in %s: %s", news, e.getMessage());
+            return Optional.empty();
+        }
+        return count == 0 ? Optional.empty() : Optional.of(count);
+    }
+}

@@ -46,7 +46,7 @@ public final class PortageRecords {
     /** Where the records stand now; taken just before emerge starts. */
     public UpdateRunner.RecordsMark mark() {
         long offset;
-        long counter;
+        Long counter;
         try {
             offset = EmergeLog.end(emergeLog);
         } catch (IOException e) {
@@ -57,7 +57,7 @@ public final class PortageRecords {
             counter = InstalledDb.read(vdb).highestCounter();
         } catch (IOException | RuntimeException e) {
             Log.warnf("Cannot read the installed database %s: %s", vdb, e.getMessage());
-            counter = 0;
+            counter = null;
         }
         return new UpdateRunner.RecordsMark(offset, counter);
     }
@@ -87,12 +87,15 @@ public final class PortageRecords {
             missing.add(emergeLog + ": " + e.getMessage());
             session = Optional.empty();
         }
-        InstalledDb after;
-        try {
-            after = InstalledDb.read(vdb);
-        } catch (IOException | RuntimeException e) {
-            missing.add(vdb + ": " + e.getMessage());
-            after = null;
+        InstalledDb after = null;
+        if (mark.counter() == null) {
+            missing.add(vdb + ": unreadable when the run started");
+        } else {
+            try {
+                after = InstalledDb.read(vdb);
+            } catch (IOException | RuntimeException e) {
+                missing.add(vdb + ": " + e.getMessage());
+            }
         }
         List<MtimeDb.Pending> left;
         try {
@@ -102,7 +105,8 @@ public final class PortageRecords {
             left = List.of();
         }
         missing.forEach(m -> Log.warnf("Cannot read a Portage record: %s", m));
-        return MergeReport.of(expected, plan, session, after, mark.counter(), left, progress, exitCode, timedOut);
+        return MergeReport.of(expected, plan, session, after, after == null ? -1 : mark.counter(), left, progress, exitCode,
+                timedOut);
     }
 
     /**

@@ -69,8 +69,11 @@ public class UpdateRunner {
     public record Marker(RunRecord record, RunPhase phase, Long emergePid, RecordsMark records) {
     }
 
-    /** Where Portage's records stood before emerge started: emerge.log's size, the vdb's highest COUNTER. */
-    public record RecordsMark(long logOffset, long counter) {
+    /**
+     * Where Portage's records stood before emerge started: emerge.log's size, the vdb's highest COUNTER (-1 for
+     * an empty vdb; null when the vdb could not be read, so the run is judged by emerge.log alone).
+     */
+    public record RecordsMark(long logOffset, Long counter) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()

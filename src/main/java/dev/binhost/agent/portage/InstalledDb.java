@@ -83,9 +83,12 @@ public final class InstalledDb {
         return entries.size();
     }
 
-    /** The highest COUNTER of any entry, 0 for an empty database: a run notes it before emerge starts. */
+    /**
+     * The highest COUNTER of any entry, -1 for an empty database (Portage gives the first merge COUNTER 0): a run
+     * notes it before emerge starts.
+     */
     public long highestCounter() {
-        return entries.values().stream().mapToLong(e -> e.counter().orElse(0)).max().orElse(0);
+        return entries.values().stream().mapToLong(e -> e.counter().orElse(-1)).max().orElse(-1);
     }
 
     /** The entries merged after {@code counter} was the highest, oldest merge first. */

@@ -1,0 +1,115 @@
+package dev.binhost.agent.emerge;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What a run merged, judged from Portage's records of real runs (fixtures/records): the counts must be Portage's
+ * own, whatever the terminal output's shape (--jobs interleaves it).
+ */
+class MergeReportTest {
+    @TempDir
+    Path eroot;
+
+    private MergeReport replay(Recorded rec, EmergePlan plan) {
+        rec.before(eroot);
+        PortageRecords records = new PortageRecords(eroot);
+        UpdateRunner.RecordsMark mark = records.mark();
+        rec.after(eroot);
+        return records.report(MergeReport.Expected.fromPlan(plan.packages()), plan, mark,
+                EmergeProgress.of(rec.outputText()), rec.exitCode(), false);
+    }
+
+    /** Runs the stand-in emerge on a recorded run: it writes that run's emerge.log lines and vdb entries. */
+    private void standIn(Fixtures.Entry merge, Path sessionLog) {
+        try {
+            Path scenario = eroot.resolveSibling(eroot.getFileName() + "-scenario.sh");
+            Files.writeString(scenario, "MERGE='" + Fixtures.DIR.resolve(merge.file()) + "'\nEROOT='" + eroot
+                    + "'\nMERGE_LOG='" + sessionLog + "'\n");
+            Process p = new ProcessBuilder("bash", StandIn.SCRIPT.toString(), scenario.toString(), "--usepkg", "@world")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
+            assertEquals(merge.exitCode(), p.waitFor());
+            Files.delete(scenario);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"01-", "02-"})
+    void parallelJobs_countsArePortagesOwn_sevenBinaryThreeBuilt(String prefix) {
+        Recorded rec = Recorded.of(prefix);
+        // the approved plan: the pretend run of the same host and state
+        EmergePlan plan = EmergePlan.parse(Fixtures.entry("029-").text());
+        MergeReport r = replay(rec, plan);
+
+        // Portage's truth, read independently: on this slave (no buildpkg) a binpkg merge has BINPKGMD5
+        List<String> binary = rec.afterEntriesWith("BINPKGMD5", true);
+        List<String> built = rec.afterEntriesWith("BINPKGMD5", false);
+        assertEquals(7, binary.size());
+        assertEquals(3, built.size());
+        assertEquals(binary, r.installed().stream().filter(MergeReport.Installed::binary)
+                .map(MergeReport.Installed::cpv).sorted().toList());
+        assertEquals(built, r.installed().stream().filter(i -> !i.binary())
+                .map(MergeReport.Installed::cpv).sorted().toList());
+        assertEquals(MergeReport.Result.SUCCESS, r.result(), r.message());
+        assertEquals("merged 10 packages (7 binary, 3 compiled)", r.message());
+        assertEquals("records", r.source());
+        assertEquals(0, r.pending());
+    }
+
+    @Test
+    void parallelJobs_theTerminalTrackerAloneGetsItWrong_whichIsWhyRecordsDecide() {
+        EmergeProgress.Snapshot terminal = EmergeProgress.of(Recorded.of("01-").outputText());
+        assertTrue(terminal.completed() != 10 || terminal.completedBinary() != 7,
+                "if the terminal tracker counted interleaved jobs right, this test would be moot: " + terminal);
+    }
+
+    @Test
+    void failedBuild_namesThePackageAndPhase_andWhatWasNotReached() {
+        // the real failing run: its output and the emerge.log session it wrote; no vdb was recorded, so the vdb
+        // entries are those Portage writes for the completed merges (what the stand-in does too)
+        Fixtures.Entry e = Fixtures.entry("042-");
+        EmergePlan plan = EmergePlan.parse(Fixtures.entry("040-").text());
+        PortageRecords records = new PortageRecords(eroot);
+        UpdateRunner.RecordsMark mark = records.mark();
+        standIn(e, Fixtures.sessionLog(e).orElseThrow());
+        MergeReport r = records.report(MergeReport.Expected.fromPlan(plan.packages()), plan, mark,
+                EmergeProgress.of(e.text()), 1, false);
+
+        assertEquals(MergeReport.Result.FAILED, r.result());
+        assertEquals(List.of("app-misc/demo-broken-1.0"), r.failed());
+        assertEquals("compile", r.failedPhase().orElseThrow());
+        assertEquals(5, r.installedBinary());
+        assertEquals(0, r.installedCompiled());
+        assertEquals(plan.installCount() - 5, r.notInstalled().size());
+        assertEquals("failed in the compile phase", r.notInstalled().get(0).why());
+        assertTrue(r.notInstalled().get(1).why().startsWith("not reached: emerge stopped after app-misc/demo-broken-1.0"),
+                r.notInstalled().get(1).why());
+        assertTrue(r.message().startsWith("app-misc/demo-broken-1.0 failed in the compile phase (exit 1) after merged 5 of "),
+                r.message());
+    }
+
+    @Test
+    void noRecords_fallsBackToTheTerminal_andSaysSo() throws Exception {
+        Files.createDirectories(eroot.resolve("var/db"));
+        Files.writeString(eroot.resolve("var/db/pkg"), "not a directory");
+        EmergePlan plan = EmergePlan.parse(Fixtures.entry("029-").text());
+        MergeReport r = new PortageRecords(eroot).report(MergeReport.Expected.fromPlan(plan.packages()), plan,
+                new UpdateRunner.RecordsMark(0, 0), EmergeProgress.of(Fixtures.entry("034-").text()), 0, false);
+        assertEquals("terminal output (no record of this run could be read)", r.source());
+        assertEquals(7, r.installedBinary());
+        assertEquals(3, r.installedCompiled());
+    }
+}

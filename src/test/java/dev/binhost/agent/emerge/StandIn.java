@@ -72,6 +72,21 @@ public final class StandIn {
         return this;
     }
 
+    /**
+     * A recorded run (fixtures/records) as the real run: its output, emerge.log lines, vdb entries and mtimedb,
+     * with the records as they were before it laid out under {@link #eroot}; {@code pretend} the plan fixture.
+     */
+    public StandIn recorded(String pretend, Recorded run) {
+        fixtures(pretend, null);
+        scenarioKeys.put("MERGE", run.output().toString());
+        scenarioKeys.put("MERGE_LOG", run.emergeLog().toString());
+        scenarioKeys.put("VDB_AFTER", run.vdbAfter().toString());
+        run.file("mtimedb").ifPresent(m -> scenarioKeys.put("MTIMEDB", m.toString()));
+        run.file("mtimedb-during").ifPresent(m -> scenarioKeys.put("MTIMEDB_DURING", m.toString()));
+        run.before(eroot);
+        return this;
+    }
+
     public UpdateConfig updateConfig() {
         return new SmallRyeConfigBuilder().withMapping(UpdateConfig.class)
                 .withSources(new PropertiesConfigSource(config, "test", 500))

@@ -287,6 +287,31 @@ class UpdateRunnerTest {
     }
 
     @Test
+    void run_parallelJobs_historyMetricsAndNotifyGivePortagesCounts() throws Exception {
+        StandIn s = new StandIn(tmp).recorded("030-", Recorded.of("01-"));
+        Path out = tmp.resolve("notified.json");
+        s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat > " + out);
+        s.config.put("binhost.update.notify-on", "always");
+        UpdateRunner runner = s.runner();
+        RunRecord r = runner.run(UpdateRunner.Reason.TRIGGER, "test");
+
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
+        assertEquals("merged 10 packages (7 binary, 3 compiled)", r.message());
+        assertEquals(7, r.installedBinary());
+        assertEquals(3, r.installedCompiled());
+        assertEquals(List.of("dev-libs/libdemo-1.2.3", "app-editors/demo-edit-0.9", "net-misc/demo-daemon-1.5"),
+                r.merge().built(), "in the order Portage merged them (COUNTER)");
+        assertEquals("records", r.merge().countsFrom());
+        assertEquals(7, s.counter("binhost.update.packages", "kind", "binary"));
+        assertEquals(3, s.counter("binhost.update.packages", "kind", "compiled"));
+        assertEquals(0, runner.pending());
+        String json = Files.readString(out);
+        assertTrue(json.contains("\"installedBinary\":7,\"installedCompiled\":3"), json);
+        assertTrue(json.contains("\"built\":[\"dev-libs/libdemo-1.2.3\""), json);
+        assertEquals(List.of(r), runner.history().read());
+    }
+
+    @Test
     void run_notifyOnFailure_commandGetsTheSummaryJsonOnStdin() throws Exception {
         StandIn s = new StandIn(tmp).fixtures("041-", "043-");
         Path out = tmp.resolve("notified.json");

@@ -47,7 +47,7 @@ class MergeReportTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"01-", "02-"})
+    @ValueSource(strings = {"01-", "02-", "03-"})
     void parallelJobs_countsArePortagesOwn_sevenBinaryThreeBuilt(String prefix) {
         Recorded rec = Recorded.of(prefix);
         // the approved plan: the pretend run of the same host and state
@@ -99,6 +99,40 @@ class MergeReportTest {
                 r.notInstalled().get(1).why());
         assertTrue(r.message().startsWith("app-misc/demo-broken-1.0 failed in the compile phase (exit 1) after merged 5 of "),
                 r.message());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"04-", "05-"})
+    void keepGoing_afterAFailure_partial_tenMergedTheFailedOneNamed_noNumberingConfusion(String prefix) {
+        Recorded rec = Recorded.of(prefix);
+        EmergePlan plan = EmergePlan.parse(Fixtures.entry("040-").text());
+        MergeReport r = replay(rec, plan);
+
+        assertEquals(MergeReport.Result.PARTIAL, r.result(), r.message());
+        assertEquals(rec.afterEntriesWith("BINPKGMD5", true).size(), r.installedBinary());
+        assertEquals(10, r.installedBinary());
+        assertEquals(0, r.installedCompiled());
+        assertEquals(List.of("app-misc/demo-broken-1.0"), r.failed());
+        assertEquals(List.of(new MergeReport.NotInstalled("app-misc/demo-broken-1.0", "failed in the compile phase")),
+                r.notInstalled());
+        assertEquals(1, r.pending());
+        assertEquals("app-misc/demo-broken-1.0 failed in the compile phase (exit 1), emerge kept going; merged 10 of 11"
+                + " packages (10 binary, 0 compiled); not installed: app-misc/demo-broken-1.0 (failed in the compile"
+                + " phase)", r.message());
+    }
+
+    @Test
+    void failureWithoutKeepGoing_failed_andTheResumeListIsWhatIsPending() {
+        Recorded rec = Recorded.of("06-");
+        EmergePlan plan = EmergePlan.parse(Fixtures.entry("040-").text());
+        MergeReport r = replay(rec, plan);
+
+        assertEquals(MergeReport.Result.FAILED, r.result(), r.message());
+        assertEquals(5, r.installedBinary());
+        assertEquals(List.of("app-misc/demo-broken-1.0", "app-misc/demo-overlay-tool-0.1", "dev-libs/libdemo-1.2.3",
+                "app-editors/demo-edit-0.9", "app-misc/demo-cli-2.0", "net-misc/demo-daemon-1.5"), r.resumeLeft());
+        assertEquals(6, r.pending());
+        assertEquals(6, r.notInstalled().size());
     }
 
     @Test

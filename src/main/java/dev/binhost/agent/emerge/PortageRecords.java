@@ -62,6 +62,28 @@ public final class PortageRecords {
         return new UpdateRunner.RecordsMark(offset, counter);
     }
 
+    /** The packages this run's emerge.log session has started so far, as a run's expected list. */
+    public List<MergeReport.Expected> startedSince(UpdateRunner.RecordsMark mark) {
+        return session(mark).map(s -> s.packages().stream()
+                .map(p -> new MergeReport.Expected(p.cpv(), p.source() == EmergeLog.Source.BINARY)).toList())
+                .orElse(List.of());
+    }
+
+    /** The exit status emerge logged for the run that started at {@code mark}; empty when it logged none. */
+    public java.util.OptionalInt exitStatusSince(UpdateRunner.RecordsMark mark) {
+        return session(mark).map(EmergeLog.Session::exitStatus).orElse(java.util.OptionalInt.empty());
+    }
+
+    private Optional<EmergeLog.Session> session(UpdateRunner.RecordsMark mark) {
+        try {
+            List<EmergeLog.Session> sessions = EmergeLog.read(emergeLog, mark.logOffset()).sessions();
+            return sessions.isEmpty() ? Optional.empty() : Optional.of(sessions.get(0));
+        } catch (IOException e) {
+            Log.warnf("Cannot read %s: %s", emergeLog, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     /** What emerge's resume list holds now; empty when there is none or it cannot be read (logged). */
     public List<MtimeDb.Pending> resumeList() {
         try {

@@ -133,6 +133,15 @@ public final class RunAttempt implements AutoCloseable {
         return recorded;
     }
 
+    /** The history's merge section of a report. */
+    static RunRecord.Merge mergeOf(MergeReport m, List<String> notices) {
+        return new RunRecord.Merge(
+                m.installed().stream().filter(MergeReport.Installed::binary).map(MergeReport.Installed::cpv).toList(),
+                m.installed().stream().filter(i -> !i.binary()).map(MergeReport.Installed::cpv).toList(),
+                m.failed(), m.notInstalled().stream().map(n -> new RunRecord.Missing(n.cpv(), n.why())).toList(),
+                m.blockedBy(), m.resumeLeft(), m.source(), notices);
+    }
+
     /** The record as of now: {@code endedAt}, {@code outcome} and {@code message} null while it runs (the marker). */
     RunRecord snapshot(String endedAt, RunOutcome how, String why) {
         RunRecord.Plan p = plan == null ? null : new RunRecord.Plan(plan.installCount(), plan.binaries().size(),
@@ -144,11 +153,7 @@ public final class RunAttempt implements AutoCloseable {
                 plan.notices().stream().filter(n -> n.severity() != EmergePlan.Severity.INFO)
                         .map(EmergePlan.Notice::headline).toList());
         MergeReport m = merged;
-        RunRecord.Merge merge = m == null ? null : new RunRecord.Merge(
-                m.installed().stream().filter(MergeReport.Installed::binary).map(MergeReport.Installed::cpv).toList(),
-                m.installed().stream().filter(i -> !i.binary()).map(MergeReport.Installed::cpv).toList(),
-                m.failed(), m.notInstalled().stream().map(n -> new RunRecord.Missing(n.cpv(), n.why()))
-                        .toList(), m.blockedBy(), m.resumeLeft(), m.source(), notices);
+        RunRecord.Merge merge = m == null ? null : mergeOf(m, notices);
         return new RunRecord(id, reason.tag(), requestedBy, startedAt.toString(), endedAt, List.copyOf(checks), p,
                 policy, how, exitCode, m == null || m.failed().isEmpty() ? null : m.failed().get(0),
                 m == null ? null : m.failedPhase().orElse(null), why,

@@ -42,6 +42,8 @@ public final class UpdateLoop implements AutoCloseable {
     private final UpdateSchedule schedule;
     private final Duration retryInterval;
     private final boolean resumeInterrupted;
+    /** How often an emerge left running across the agent's restart is checked for its end. */
+    static final Duration ORPHAN_POLL = Duration.ofSeconds(5);
     private final Clock clock;
     private final Loop loop;
     private final Duration runBound;
@@ -110,7 +112,8 @@ public final class UpdateLoop implements AutoCloseable {
                 last = new CompletableFuture<>();
                 UpdateState.Queued q = (UpdateState.Queued) state;
                 yield new TriggerOutcome(result, "run queued (" + q.reason().name().toLowerCase() + ", by "
-                        + q.by() + ")");
+                        + q.by() + ")" + runner.orphan().map(o -> "; it starts when emerge pid " + o.pid()
+                                + ", left running across the agent's restart, ends").orElse(""));
             }
             case ALREADY_RUNNING -> new TriggerOutcome(result, "a run is in progress: "
                     + runner.current().map(c -> c.id() + " (" + c.phase().tag() + ")").orElse("starting"));
@@ -124,6 +127,16 @@ public final class UpdateLoop implements AutoCloseable {
         if (!recovered) {
             recovered = true;
             recover();
+        }
+        if (runner.orphan().isPresent()) {
+            // no run starts while the emerge the agent left running goes on; queued ones wait for its end
+            try {
+                if (runner.watchOrphan().isEmpty()) {
+                    return now.plus(ORPHAN_POLL);
+                }
+            } catch (IOException | RuntimeException e) {
+                Log.errorf(e, "Cannot record the run of the emerge left running across the restart");
+            }
         }
         UpdateState.Queued queued;
         synchronized (this) {
@@ -262,6 +275,8 @@ public final class UpdateLoop implements AutoCloseable {
             return (Object) cur;
         }).orElse(null));
         m.put("queued", now instanceof UpdateState.Queued);
+        runner.orphan().ifPresent(o -> m.put("orphan", "emerge pid " + o.pid() + " of run " + o.marker().record().id()
+                + ", left running across the agent's restart; recorded when it ends"));
         m.put("pending", runner.pending());
         m.put("last", runner.history().last().map(r -> {
             Map<String, Object> l = new LinkedHashMap<>();

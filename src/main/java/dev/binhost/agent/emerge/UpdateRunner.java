@@ -31,6 +31,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -96,6 +97,7 @@ public class UpdateRunner {
     private final AtomicReference<RunAttempt> current = new AtomicReference<>();
     private final AtomicLong lastSuccessEpoch = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
+    private volatile Orphan orphan;
 
     public UpdateRunner(UpdateConfig config, Path stateDir, Path logDir, Path procDir, ProcessRunner runner,
             Posix posix,
@@ -198,16 +200,99 @@ public class UpdateRunner {
             progress = "; its log shows " + s.completed() + " of " + s.total() + " packages merged"
                     + s.current().map(c -> ", " + c + " in progress").orElse("");
         }
-        boolean stillRunning = marker.emergePid() != null && posix.kill(marker.emergePid().intValue(), 0)
-                && HostChecks.emergePids(procDir).contains(marker.emergePid());
-        RunRecord ended = r.withEnd(clock.instant().toString(), RunOutcome.INTERRUPTED,
-                "the agent stopped during " + (marker.phase() == null ? "its run"
-                        : "the " + marker.phase().tag() + " phase") + progress
-                        + (stillRunning ? "; emerge (pid " + marker.emergePid() + ") is still running" : ""));
+        boolean stillRunning = marker.emergePid() != null && alive(marker.emergePid());
+        PortageRecords records = new PortageRecords(config.eroot());
+        if (stillRunning && marker.records() != null && marker.phase() == RunPhase.APPLY) {
+            // what emerge had done and still had to do when the agent came back: the run's whole list
+            List<MergeReport.Expected> expected = new ArrayList<>(records.startedSince(marker.records()));
+            MergeReport.Expected.fromResume(records.resumeList()).stream()
+                    .filter(e -> expected.stream().noneMatch(x -> x.cpv().equals(e.cpv()))).forEach(expected::add);
+            orphan = new Orphan(marker, marker.emergePid(), List.copyOf(expected));
+            Log.warnf("Update run %s: its emerge (pid %d) went on while the agent was away; watching it to its end",
+                    r.id(), marker.emergePid());
+            return Optional.empty();
+        }
+        RunRecord ended;
+        String why = "the agent stopped during " + (marker.phase() == null ? "its run"
+                : "the " + marker.phase().tag() + " phase");
+        if (marker.records() != null) {
+            MergeReport report = records.report(MergeReport.Expected.fromResume(List.of()), null, marker.records(),
+                    new EmergeProgress().snapshot(), -1, false);
+            ended = r.endedWith(clock.instant().toString(), RunOutcome.INTERRUPTED, why + "; Portage's records show "
+                    + report.installed().size() + " packages merged (" + report.installedBinary() + " binary, "
+                    + report.installedCompiled() + " compiled)" + (stillRunning ? "; emerge (pid "
+                    + marker.emergePid() + ") is still running" : ""), null, null, null, report.installedBinary(),
+                    report.installedCompiled(), RunAttempt.mergeOf(report, List.of()));
+            pending.set(report.resumeLeft().size());
+        } else {
+            ended = r.withEnd(clock.instant().toString(), RunOutcome.INTERRUPTED, why + progress
+                    + (stillRunning ? "; emerge (pid " + marker.emergePid() + ") is still running" : ""));
+        }
         history.append(ended);
         registry.counter("binhost.update.runs", "outcome", RunOutcome.INTERRUPTED.tag()).increment();
         Files.deleteIfExists(markerFile());
         Log.warnf("Update run %s was interrupted: %s", r.id(), ended.message());
+        return Optional.of(ended);
+    }
+
+    /** An emerge this agent's previous start began, still running after the restart. */
+    public record Orphan(Marker marker, long pid, List<MergeReport.Expected> expected) {
+    }
+
+    /** The emerge left running across the agent's restart, while it runs. */
+    public Optional<Orphan> orphan() {
+        return Optional.ofNullable(orphan);
+    }
+
+    private boolean alive(long pid) {
+        return posix.kill((int) pid, 0) && HostChecks.emergePids(procDir).contains(pid);
+    }
+
+    /**
+     * Checks on the emerge left running across a restart; once it has ended, records its run from Portage's
+     * records (its exit status as emerge logged it) like any run, and returns that record.
+     */
+    public Optional<RunRecord> watchOrphan() throws IOException {
+        Orphan o = orphan;
+        if (o == null || alive(o.pid())) {
+            return Optional.empty();
+        }
+        orphan = null;
+        PortageRecords records = new PortageRecords(config.eroot());
+        OptionalInt logged = records.exitStatusSince(o.marker().records());
+        RunRecord r = o.marker().record();
+        EmergeProgress.Snapshot terminal = logOf(r).filter(Files::exists).map(p -> {
+            try {
+                return EmergeProgress.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                return new EmergeProgress().snapshot();
+            }
+        }).orElseGet(() -> new EmergeProgress().snapshot());
+        MergeReport report = records.report(o.expected(), null, o.marker().records(), terminal,
+                logged.orElse(-1), false);
+        RunOutcome outcome = logged.isEmpty() && report.result() == MergeReport.Result.FAILED
+                ? RunOutcome.INTERRUPTED : outcomeOf(report.result());
+        String message = "emerge (pid " + o.pid() + ") ran on while the agent restarted"
+                + (logged.isEmpty() ? " and ended without logging its exit (killed?)" : "") + "; " + report.message();
+        RunRecord ended = r.endedWith(clock.instant().toString(), outcome, message,
+                logged.isPresent() ? logged.getAsInt() : null,
+                report.failed().isEmpty() ? null : report.failed().get(0), report.failedPhase().orElse(null),
+                report.installedBinary(), report.installedCompiled(), RunAttempt.mergeOf(report, List.of()));
+        history.append(ended);
+        Files.deleteIfExists(markerFile());
+        registry.counter("binhost.update.runs", "outcome", outcome.tag()).increment();
+        registry.counter("binhost.update.packages", "kind", "binary").increment(report.installedBinary());
+        registry.counter("binhost.update.packages", "kind", "compiled").increment(report.installedCompiled());
+        pending.set(report.pending());
+        if (outcome == RunOutcome.SUCCESS) {
+            lastSuccessEpoch.set(clock.instant().getEpochSecond());
+        }
+        Log.infof("Update run %s (left running across a restart): %s: %s", r.id(), outcome.tag(), message);
+        try {
+            notifyAfter(ended);
+        } catch (RuntimeException e) {
+            Log.errorf(e, "Notify command after run %s failed", r.id());
+        }
         return Optional.of(ended);
     }
 

@@ -112,6 +112,13 @@ public record RunRecord(
     public record Missing(String cpv, String why) {
     }
 
+    /** This run (a marker's record) ended as Portage's records tell: its outcome, counts and merge section. */
+    public RunRecord endedWith(String endedAt, RunOutcome outcome, String message, Integer exitCode,
+            String failedPackage, String failedPhase, Integer installedBinary, Integer installedCompiled, Merge merge) {
+        return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
+                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, merge);
+    }
+
     public RunRecord withEnd(String endedAt, RunOutcome outcome, String message) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
                 exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, merge);

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class UpdateLoopTest {
@@ -266,7 +267,9 @@ class UpdateLoopTest {
         RunRecord interrupted = restarted.recoverInterrupted().orElseThrow();
         assertEquals(RunOutcome.INTERRUPTED, interrupted.outcome());
         assertTrue(interrupted.message().contains("apply phase"), interrupted.message());
-        assertTrue(interrupted.message().matches(".*shows \\d+ of 11 packages merged.*"), interrupted.message());
+        assertTrue(interrupted.message().matches(".*Portage's records show \\d+ packages merged \\(\\d+ binary, 0 compiled\\).*"),
+                interrupted.message());
+        assertEquals(interrupted.installedBinary(), interrupted.merge().binary().size());
         assertEquals(11, interrupted.plan().binaries());
         assertTrue(restarted.recoverInterrupted().isEmpty(), "recorded once");
         RunRecord resumed = restarted.run(UpdateRunner.Reason.RESUME, "restart");
@@ -275,5 +278,53 @@ class UpdateLoopTest {
         assertEquals("--resume", calls.get(calls.size() - 1));
         assertEquals(List.of(RunOutcome.INTERRUPTED, RunOutcome.SUCCESS), restarted.history().read().stream().map(RunRecord::outcome)
                 .toList());
+    }
+
+    @Test
+    void agentSigkilledMidRun_theEmergeGoesOn_andTheRestartedAgentRecordsItsEndFromTheRecords() throws Exception {
+        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), AgentRunMain.class.getName(), tmp.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.out").toFile()).start();
+        long emergePid;
+        try {
+            emergePid = UpdateRunnerTest.waitForMarkerPid(tmp.resolve("state/current-run.json"));
+        } finally {
+            agent.destroyForcibly();
+            agent.waitFor();
+        }
+        Posix posix = new JnrPosix();
+        try {
+            assertTrue(AgentDeathTest.alive(emergePid), "emerge outlives the agent");
+            // the test's /proc view shows that process as the emerge it is
+            Path entry = tmp.resolve("proc/" + emergePid);
+            Files.createDirectories(entry);
+            Files.writeString(entry.resolve("cmdline"), "emerge\0--usepkg\0@world\0");
+
+            StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+            UpdateRunner restarted = s.runner();
+            assertTrue(restarted.recoverInterrupted().isEmpty(), "not recorded while its emerge runs");
+            assertEquals(emergePid, restarted.orphan().orElseThrow().pid());
+            assertTrue(Files.exists(tmp.resolve("state/current-run.json")), "the marker stays until it is recorded");
+            Optional<RunRecord> ended = Optional.empty();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (ended.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                ended = restarted.watchOrphan();
+            }
+            RunRecord r = ended.orElseThrow(() -> new AssertionError("the left-over emerge never ended"));
+            assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
+            assertTrue(r.message().startsWith("emerge (pid " + emergePid + ") ran on while the agent restarted; merged 11 packages (11 binary, 0 compiled)"),
+                    r.message());
+            assertEquals(0, r.exitCode(), "the exit status emerge logged");
+            assertEquals(11, r.merge().binary().size());
+            assertEquals(List.of(r), restarted.history().read());
+            assertFalse(Files.exists(tmp.resolve("state/current-run.json")));
+            assertEquals(11, s.counter("binhost.update.packages", "kind", "binary"));
+            assertTrue(restarted.orphan().isEmpty());
+        } finally {
+            if (AgentDeathTest.alive(emergePid)) {
+                posix.kill((int) -emergePid, Posix.SIGKILL);
+            }
+        }
     }
 }

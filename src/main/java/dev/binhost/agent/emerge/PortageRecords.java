@@ -34,6 +34,7 @@ public final class PortageRecords {
     private final Path mtimedb;
     private final Path preservedLibs;
     private final Path news;
+    private final Path buildLogs;
 
     public PortageRecords(Path eroot) {
         this.vdb = eroot.resolve("var/db/pkg");
@@ -41,6 +42,7 @@ public final class PortageRecords {
         this.mtimedb = eroot.resolve("var/cache/edb/mtimedb");
         this.preservedLibs = eroot.resolve("var/lib/portage/preserved_libs_registry");
         this.news = eroot.resolve("var/lib/gentoo/news");
+        this.buildLogs = eroot.resolve("var/tmp/portage");
     }
 
     /** Where the records stand now; taken just before emerge starts. */
@@ -127,8 +129,37 @@ public final class PortageRecords {
             left = List.of();
         }
         missing.forEach(m -> Log.warnf("Cannot read a Portage record: %s", m));
+        progress = withPhaseFromBuildLog(progress, session);
         return MergeReport.of(expected, plan, session, after, after == null ? -1 : mark.counter(), left, progress, exitCode,
                 timedOut);
+    }
+
+    /**
+     * With {@code --jobs} a build's output goes only to its build log, so the terminal never says in which phase
+     * it failed: Portage keeps the failed build's log ({@code PORTAGE_TMPDIR/portage/<cpv>/temp/build.log}), and
+     * its {@code * ERROR: … failed (compile phase):} line says it.
+     */
+    private EmergeProgress.Snapshot withPhaseFromBuildLog(EmergeProgress.Snapshot p,
+            Optional<EmergeLog.Session> session) {
+        if (p.failedPhase().isPresent() || session.isEmpty() || session.get().unfinished().isEmpty()) {
+            return p;
+        }
+        String cpv = session.get().unfinished().get(0).cpv();
+        Path log = buildLogs.resolve(cpv).resolve("temp/build.log");
+        try {
+            if (!Files.isRegularFile(log) || Files.size(log) > (64 << 20)) {
+                return p;
+            }
+            EmergeProgress.Snapshot fromLog = EmergeProgress.of(Files.readString(log,
+                    java.nio.charset.StandardCharsets.ISO_8859_1));
+            if (fromLog.failedPhase().isEmpty()) {
+                return p;
+            }
+            return new EmergeProgress.Snapshot(p.index(), p.total(), p.current(), p.currentIsBinary(),
+                    p.completedBinary(), p.completedCompiled(), Optional.of(cpv), fromLog.failedPhase());
+        } catch (IOException e) {
+            return p;
+        }
     }
 
     /**

@@ -157,8 +157,19 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
                 missing.add(new NotInstalled(p.cpv(), why));
             }
         }
-        List<String> blockedBy = plan == null ? List.of() : plan.notices().stream()
-                .filter(n -> BLOCKING_NOTICES.contains(n.kind())).map(MergeReport::blockingText).toList();
+        boolean binariesOnly = session.map(x -> List.of(x.arguments().split(" ")).contains("--usepkgonly"))
+                .orElse(false);
+        List<String> blockedBy = new ArrayList<>();
+        for (EmergePlan.Notice n : plan == null ? List.<EmergePlan.Notice>of() : plan.notices()) {
+            if (binariesOnly && n.kind().equals("masked-or-missing")) {
+                // under --usepkgonly a package with no usable binary "does not exist" for emerge: not installed
+                atoms(n).forEach(a -> missing.add(new NotInstalled(a, "no usable binary on the master (binaries only)")));
+            } else if (binariesOnly && n.kind().equals("world-file")) {
+                continue; // the same drop, announced
+            } else if (BLOCKING_NOTICES.contains(n.kind())) {
+                blockedBy.add(blockingText(n));
+            }
+        }
 
         Result result;
         if (timedOut) {
@@ -198,9 +209,29 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
         return planned != null && planned.binary();
     }
 
+    /** The package atoms a notice lists (one per line, or several on one line as "masked or don't exist:" does). */
+    private static List<String> atoms(EmergePlan.Notice n) {
+        return n.lines().stream().skip(1).map(String::strip)
+                .filter(l -> l.matches("[A-Za-z0-9+_.-]+/[A-Za-z0-9+_.-]+(:\\S+)?( [A-Za-z0-9+_.-]+/[A-Za-z0-9+_.-]+(:\\S+)?)*"))
+                .flatMap(l -> java.util.Arrays.stream(l.split(" "))).distinct().toList();
+    }
+
+    /** The packages emerge's blocking notices name (the updates left out); at least one when any notice blocks. */
+    public static int blockedCount(EmergePlan plan) {
+        List<EmergePlan.Notice> blocking = plan.notices().stream().filter(n -> BLOCKING_NOTICES.contains(n.kind()))
+                .toList();
+        long atoms = blocking.stream().flatMap(n -> atoms(n).stream()).distinct().count();
+        return blocking.isEmpty() ? 0 : (int) Math.max(1, atoms);
+    }
+
+    /** What emerge said it left out, one line per notice that means it did (empty when none). */
+    public static List<String> blockers(EmergePlan plan) {
+        return plan.notices().stream().filter(n -> BLOCKING_NOTICES.contains(n.kind())).map(MergeReport::blockingText)
+                .toList();
+    }
+
     private static String blockingText(EmergePlan.Notice n) {
-        List<String> atoms = n.lines().stream().skip(1).map(String::strip)
-                .filter(l -> l.matches("[A-Za-z0-9+_.-]+/[A-Za-z0-9+_.-]+(:\\S+)?")).toList();
+        List<String> atoms = atoms(n);
         String what = switch (n.kind()) {
             case "skipped-updates" -> "updates skipped (dependency conflict)";
             case "world-file" -> "world file problems";

@@ -446,7 +446,16 @@ public class UpdateRunner {
                 config.maxLocalBuilds());
         run.policy = d.rule();
         switch (d.action()) {
-            case NOTHING_TO_DO -> run.end(RunOutcome.NOTHING_TO_DO, d.message());
+            case NOTHING_TO_DO -> {
+                List<String> left = MergeReport.blockers(plan);
+                if (left.isEmpty()) {
+                    run.end(RunOutcome.NOTHING_TO_DO, d.message());
+                } else {
+                    // emerge has nothing to merge because it left updates out: they are pending, not done
+                    pending.set(MergeReport.blockedCount(plan));
+                    run.end(RunOutcome.BLOCKED, "nothing merged; emerge left out " + String.join("; ", left));
+                }
+            }
             case REFUSE -> run.end(RunOutcome.REFUSED, d.message());
             case NOTIFY_ONLY -> run.end(RunOutcome.PLANNED, d.message());
             default -> apply(run, args);

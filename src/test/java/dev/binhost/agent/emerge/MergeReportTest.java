@@ -149,6 +149,33 @@ class MergeReportTest {
         assertEquals(6, r.notInstalled().size());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"12-", "14-", "16-", "18-"})
+    void updatesEmergeSkipsWithExitZero_blocked_namingWhat(String prefix) {
+        Recorded rec = Recorded.of(prefix);
+        EmergePlan plan = EmergePlan.parse(rec.outputText());
+        MergeReport r = replay(rec, plan);
+        assertEquals(0, rec.exitCode());
+        assertEquals(MergeReport.Result.BLOCKED, r.result(), r.message());
+        assertTrue(r.blockedBy().stream().anyMatch(b -> b.startsWith("updates skipped")), r.blockedBy().toString());
+        assertTrue(r.message().contains("app-misc/demo-cli"), r.message());
+        assertEquals(0, r.installed().size());
+    }
+
+    @Test
+    void binariesOnly_packagesWithoutAUsableBinaryAreDropped_partial_eachNamedWithWhy() {
+        Recorded rec = Recorded.of("10-");
+        EmergePlan plan = EmergePlan.parse(Recorded.of("09-").outputText());
+        MergeReport r = replay(rec, plan);
+        assertEquals(MergeReport.Result.PARTIAL, r.result(), r.message());
+        assertEquals(rec.afterEntriesWith("BINPKGMD5", true).size(), r.installedBinary());
+        assertEquals(0, r.installedCompiled());
+        assertEquals(List.of("app-editors/demo-edit", "app-misc/demo-cli", "net-misc/demo-daemon"),
+                r.notInstalled().stream().map(MergeReport.NotInstalled::cpv).toList());
+        assertTrue(r.notInstalled().stream().allMatch(n -> n.why().equals("no usable binary on the master (binaries only)")));
+        assertEquals(List.of(), r.blockedBy());
+    }
+
     @Test
     void noRecords_fallsBackToTheTerminal_andSaysSo() throws Exception {
         Files.createDirectories(eroot.resolve("var/db"));

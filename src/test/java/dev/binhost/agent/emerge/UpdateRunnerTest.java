@@ -312,6 +312,20 @@ class UpdateRunnerTest {
     }
 
     @Test
+    void run_emergeSkipsTheOnlyUpdate_blockedNotNothingToDo_andNoRealRun() {
+        StandIn s = new StandIn(tmp);
+        s.scenarioKeys.put("PRETEND", Recorded.of("11-").output().toString());
+        UpdateRunner runner = s.runner();
+        RunRecord r = runner.run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.BLOCKED, r.outcome(), r.message());
+        assertTrue(r.message().startsWith("nothing merged; emerge left out updates skipped"), r.message());
+        assertTrue(r.message().contains("app-misc/demo-cli"), r.message());
+        assertEquals(1, s.calls().size(), "only the plan ran");
+        assertEquals(1, runner.pending());
+        assertTrue(r.outcome().failure(), "blocked needs the admin's attention");
+    }
+
+    @Test
     void run_notifyOnFailure_commandGetsTheSummaryJsonOnStdin() throws Exception {
         StandIn s = new StandIn(tmp).fixtures("041-", "043-");
         Path out = tmp.resolve("notified.json");

@@ -1,5 +1,8 @@
 package dev.binhost.agent.emerge;
 
+import dev.binhost.agent.portage.BinpkgIndex;
+import dev.binhost.agent.portage.SlaveFacts;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,6 +64,8 @@ public record EmergePlan(
     private static final List<String[]> HEADLINES = List.of(
             new String[] {"!!! The following binary packages have been ignored due to non matching USE",
                 "ignored-binaries", "WARNING"},
+            new String[] {"!!! The following binary packages have been ignored due to changed dependencies",
+                "ignored-changed-deps", "WARNING"},
             new String[] {"!!! Problems have been detected with your world file", "world-file", "WARNING"},
             new String[] {"!!! Ebuilds for the following packages are either all", "masked-or-missing", "WARNING"},
             new String[] {"!!! All ebuilds that could satisfy", "masked", "ERROR"},
@@ -174,7 +179,7 @@ public record EmergePlan(
         if (noticeKind != null) {
             notices.add(new Notice(noticeSeverity, noticeKind, trimBlankEnd(noticeLines)));
         }
-        return new EmergePlan(withReasons(packages, ignored), Optional.ofNullable(totals), blockers,
+        return new EmergePlan(outputReasons(packages, ignored), Optional.ofNullable(totals), blockers,
                 Optional.ofNullable(conflict), ignored, notices);
     }
 
@@ -290,7 +295,40 @@ public record EmergePlan(
         return new Totals(Integer.parseInt(m.group(1)), breakdown, Long.parseLong(m.group(3).replace(",", "")));
     }
 
-    private static List<PlannedPackage> withReasons(List<PlannedPackage> packages, Map<String, List<String>> ignored) {
+    /**
+     * The plan with each compiled package's reason told from the master's {@code Packages} index and this
+     * slave's facts ({@link BuildReasons}): "no binary of this version" where emerge's output alone could only
+     * guess. Binaries, uninstalls and the rest of the plan are unchanged.
+     */
+    public EmergePlan withReasons(BinpkgIndex index, SlaveFacts facts) {
+        List<PlannedPackage> out = new ArrayList<>(packages.size());
+        for (PlannedPackage p : packages) {
+            out.add(p.kind() == PlannedPackage.Kind.EBUILD ? p.withReason(BuildReasons.of(p, this, index, facts)) : p);
+        }
+        return new EmergePlan(out, totals, blockers, conflict, ignoredBinaries, notices);
+    }
+
+    /**
+     * The plan when the master's index could not be used: the reasons emerge's output gives (a local build
+     * asked for by this slave's options overrides them), and a warning notice saying why the index was not used,
+     * so the history tells the reasons are guesses. Unchanged when nothing is compiled.
+     */
+    public EmergePlan withoutIndex(String why, SlaveFacts facts) {
+        if (compiled().isEmpty()) {
+            return this;
+        }
+        List<PlannedPackage> out = new ArrayList<>(packages.size());
+        for (PlannedPackage p : packages) {
+            out.add(p.kind() == PlannedPackage.Kind.EBUILD
+                    ? BuildReasons.withoutIndex(p, this, facts).map(p::withReason).orElse(p) : p);
+        }
+        List<Notice> withNote = new ArrayList<>(notices);
+        withNote.add(new Notice(Severity.WARNING, "binpkg-index",
+                List.of("reasons from emerge's output only: the master's index was not used: " + why)));
+        return new EmergePlan(out, totals, blockers, conflict, ignoredBinaries, withNote);
+    }
+
+    private static List<PlannedPackage> outputReasons(List<PlannedPackage> packages, Map<String, List<String>> ignored) {
         boolean anyBinary = packages.stream().anyMatch(p -> p.kind() == PlannedPackage.Kind.BINARY);
         List<PlannedPackage> out = new ArrayList<>(packages.size());
         for (PlannedPackage p : packages) {
@@ -315,7 +353,7 @@ public record EmergePlan(
         return out;
     }
 
-    private static CompileReason useDiffers(PlannedPackage p, List<String> binaryFlags) {
+    static CompileReason useDiffers(PlannedPackage p, List<String> binaryFlags) {
         List<String> here = new ArrayList<>();
         for (String f : binaryFlags) {
             String name = f.startsWith("-") ? f.substring(1) : f;

@@ -57,6 +57,14 @@ public interface UpdateConfig extends Checked {
     /** Atoms never touched by the agent, passed as --exclude. */
     Optional<List<String>> exclude();
 
+    /**
+     * The slave's make.conf (file or directory), with {@code make.profile} beside it: PKGDIR (where the master's
+     * {@code Packages} index is read), CHOST, ACCEPT_CHOSTS, ARCH and EMERGE_DEFAULT_OPTS, for the reasons of
+     * local builds.
+     */
+    @WithDefault("/etc/portage/make.conf")
+    Path makeConf();
+
     /** Deadline of the --pretend run. */
     @WithDefault("15m")
     Duration planDeadline();

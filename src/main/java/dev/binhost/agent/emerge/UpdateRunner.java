@@ -373,6 +373,7 @@ public class UpdateRunner {
             if (run.binariesOnlyByPower || config.binariesOnly() == UpdateConfig.BinariesOnly.USEPKGONLY) {
                 args.add("--usepkgonly");
             }
+            args.addAll(UsepkgOnly.safetyArgs(args));
             planAndApply(run, args);
         }
     }
@@ -430,7 +431,9 @@ public class UpdateRunner {
         writeMarker(run, null, null);
         CommandResult planned = runner.run(Command.of("emerge-plan", argv(pretendArgs)).log(planLog)
                 .deadline(config.planDeadline()).build());
-        EmergePlan plan = EmergePlan.parse(Files.readString(planLog, StandardCharsets.UTF_8));
+        // why each package is built here, from the master's Packages index (BuildReasons)
+        EmergePlan plan = BuildReasons.explain(EmergePlan.parse(Files.readString(planLog, StandardCharsets.UTF_8)),
+                config.makeConf(), args);
         run.plan = plan;
         if (planned.timedOut() || planned.exitCode() != 0) {
             String why = planned.timedOut() ? "the plan passed its deadline of " + config.planDeadline()

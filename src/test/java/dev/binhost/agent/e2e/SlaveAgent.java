@@ -102,6 +102,7 @@ final class SlaveAgent implements AutoCloseable {
         c.put("binhost.mount.retry-interval", "2s");
         c.put("binhost.mount.command-timeout", "10s");
         c.put("binhost.mount.make-conf", slave.resolve("etc/portage/make.conf").toString());
+        c.put("binhost.update.make-conf", slave.resolve("etc/portage/make.conf").toString());
         Path scenario = slave.resolve("emerge-scenario.sh");
         Path fixtures = AgentJar.BASE.resolve("src/test/resources/fixtures/emerge");
         Files.writeString(scenario, "PRETEND=" + fixtures.resolve(pretend) + "\nMERGE=" + fixtures.resolve(merge)

@@ -55,6 +55,7 @@ public final class StandIn {
         config.put("binhost.update.emerge-command", SCRIPT + "," + scenario);
         config.put("binhost.update.power-supply-dir", power.toString());
         config.put("binhost.update.eroot", eroot.toString());
+        config.put("binhost.update.make-conf", dir.resolve("etc/portage/make.conf").toString()); // none unless portage()
         scenarioKeys.put("ARGS_LOG", argsLog.toString());
         scenarioKeys.put("EROOT", eroot.toString());
     }
@@ -84,6 +85,35 @@ public final class StandIn {
         run.file("mtimedb").ifPresent(m -> scenarioKeys.put("MTIMEDB", m.toString()));
         run.file("mtimedb-during").ifPresent(m -> scenarioKeys.put("MTIMEDB_DURING", m.toString()));
         run.before(eroot);
+        return this;
+    }
+
+    /**
+     * This slave's Portage config: a harness host's real make.conf, profile and package.use, with PKGDIR in the
+     * test dir holding {@code packages} (a real Packages index) as its index; null for no index.
+     */
+    public StandIn portage(String host, Path packages) {
+        Path from = Paths.get("src/test/resources/fixtures/portage/harness", host, "etc/portage");
+        Path etc = dir.resolve("etc/portage");
+        Path pkgdir = dir.resolve("binpkgs");
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path to = etc.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to);
+                }
+            }
+            Files.writeString(etc.resolve("make.conf"), "PKGDIR=\"" + pkgdir + "\"\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            Files.createDirectories(pkgdir);
+            if (packages != null) {
+                Files.copy(packages, pkgdir.resolve("Packages"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return this;
     }
 

@@ -156,7 +156,66 @@ class UpdateRunnerTest {
         RunRecord r = s.runner().run(UpdateRunner.Reason.TRIGGER, "admin");
         assertEquals(RunOutcome.PLANNED, r.outcome());
         assertEquals(List.of(SEED_ARGS + " --exclude app-editors/demo-edit --exclude net-misc/demo-daemon"
-                + " --usepkgonly --pretend --verbose"), s.calls());
+                + " --usepkgonly --binpkg-respect-use=y --binpkg-changed-deps=y --pretend --verbose"), s.calls());
+    }
+
+    @Test
+    void run_usepkgonly_planNamesThePackagesEmergeDropsForWantOfAUsableBinary_andWhy() {
+        StandIn s = new StandIn(tmp).portage("slave-mixed",
+                UsepkgOnlyTest.RECORDS.resolve("01-mixed-jobs2-cli/Packages"));
+        s.scenarioKeys.put("PRETEND", UsepkgOnlyTest.RECORDS.resolve("09-mixed-usepkgonly-respect-pretend")
+                .resolve("output.rc0.txt").toAbsolutePath().toString());
+        s.config.put("binhost.update.binaries-only", "usepkgonly");
+        s.config.put("binhost.update.mode", "notify-only");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.TRIGGER, "admin");
+        assertEquals(RunOutcome.PLANNED, r.outcome(), r.message());
+        assertEquals(List.of(SEED_ARGS + " --usepkgonly --binpkg-respect-use=y --binpkg-changed-deps=y"
+                + " --pretend --verbose"), s.calls());
+        assertEquals(3, r.plan().binaries());
+        String dropped = r.plan().problems().stream().filter(l -> l.startsWith("not installed, no usable binary"))
+                .findFirst().orElseThrow(() -> new AssertionError(r.plan().problems()));
+        assertTrue(dropped.contains(": app-editors/demo-edit (USE differs: binary app-editors/demo-edit-0.9-1 has X"
+                + " gtk, this machine wants -X -gtk); app-misc/demo-cli (needs dev-libs/libdemo: "), dropped);
+        assertTrue(dropped.endsWith("; net-misc/demo-daemon (USE differs: binary net-misc/demo-daemon-1.5-1 has"
+                + " systemd, this machine wants -systemd)"), dropped);
+    }
+
+    @Test
+    void run_newPackageTheMasterNeverBuilt_historySaysNoBinary_fromTheMastersIndex() {
+        StandIn s = new StandIn(tmp).fixtures("089-", "091-")
+                .portage("slave", Fixtures.DIR.resolve("Packages.after-master-initial"));
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
+        assertEquals(List.of(new RunRecord.Compiled("app-misc/demo-successor-1.0", "no-binary",
+                "no binary of app-misc/demo-successor-1.0 on the master (none of app-misc/demo-successor)")),
+                r.plan().compiledPackages());
+        assertEquals(r, s.runner().history().last().orElseThrow());
+    }
+
+    @Test
+    void run_withoutTheMastersIndex_keepsEmergesReasons_andTheHistorySaysWhy() {
+        StandIn s = new StandIn(tmp).fixtures("089-", "091-").portage("slave", null);
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals("no-usable-binaries", r.plan().compiledPackages().get(0).reason());
+        assertEquals(List.of("reasons from emerge's output only: the master's index was not used: "
+                + tmp.resolve("binpkgs/Packages") + ": no such file"), r.plan().problems());
+    }
+
+    @Test
+    void run_chostSlave_withTheMastersIndex_eachReasonNamesBothChosts() {
+        StandIn s = new StandIn(tmp).fixtures("039-", null)
+                .portage("slave-chost", Fixtures.DIR.resolve("Packages.after-master-initial"));
+        s.config.put("binhost.update.binaries-only", "refuse");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.REFUSED, r.outcome());
+        assertEquals(11, r.plan().compiledPackages().size());
+        for (RunRecord.Compiled c : r.plan().compiledPackages()) {
+            assertEquals("chost-differs", c.reason(), c.cpv());
+            assertEquals("CHOST differs: binary x86_64-pc-linux-gnu, this machine ACCEPT_CHOSTS "
+                    + "x86_64-gentoo-linux-musl", c.detail());
+        }
+        assertTrue(r.message().contains("app-misc/demo-cli-2.0 (CHOST differs: binary x86_64-pc-linux-gnu"),
+                r.message());
     }
 
     @Test
@@ -279,7 +338,8 @@ class UpdateRunnerTest {
         RunRecord ok = s.runner(List.of(), Optional.of(() -> Verdict.ok("pulled"))).run(UpdateRunner.Reason.TRIGGER,
                 "t");
         assertEquals(RunOutcome.SUCCESS, ok.outcome(), ok.message());
-        assertTrue(s.calls().get(0).endsWith("--usepkgonly --pretend --verbose"), s.calls().get(0));
+        assertTrue(s.calls().get(0).endsWith("--usepkgonly --binpkg-respect-use=y --binpkg-changed-deps=y"
+                + " --pretend --verbose"), s.calls().get(0));
         RunRecord blocked = s.runner(List.of(), Optional.of(() -> Verdict.no("rsync exited 10")))
                 .run(UpdateRunner.Reason.TRIGGER, "t");
         assertEquals(RunOutcome.SKIPPED, blocked.outcome());

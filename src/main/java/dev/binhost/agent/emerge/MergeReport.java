@@ -163,7 +163,10 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
         for (EmergePlan.Notice n : plan == null ? List.<EmergePlan.Notice>of() : plan.notices()) {
             if (binariesOnly && n.kind().equals("masked-or-missing")) {
                 // under --usepkgonly a package with no usable binary "does not exist" for emerge: not installed
-                atoms(n).forEach(a -> missing.add(new NotInstalled(a, "no usable binary on the master (binaries only)")));
+                Map<String, String> why = new LinkedHashMap<>();
+                UsepkgOnly.dropped(plan).forEach(d -> why.put(d.atom(), d.why()));
+                atoms(n).forEach(a -> missing.add(new NotInstalled(a, "no usable binary on the master (binaries only)"
+                        + (why.containsKey(a) ? ": " + why.get(a) : ""))));
             } else if (binariesOnly && n.kind().equals("world-file")) {
                 continue; // the same drop, announced
             } else if (BLOCKING_NOTICES.contains(n.kind())) {

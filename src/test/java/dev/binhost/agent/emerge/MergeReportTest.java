@@ -172,7 +172,8 @@ class MergeReportTest {
         assertEquals(0, r.installedCompiled());
         assertEquals(List.of("app-editors/demo-edit", "app-misc/demo-cli", "net-misc/demo-daemon"),
                 r.notInstalled().stream().map(MergeReport.NotInstalled::cpv).toList());
-        assertTrue(r.notInstalled().stream().allMatch(n -> n.why().equals("no usable binary on the master (binaries only)")));
+        assertTrue(r.notInstalled().stream().allMatch(n -> n.why().equals("no usable binary on the master (binaries only)")),
+                "without the master's index the reason stays general");
         assertEquals(List.of(), r.blockedBy());
     }
 

@@ -181,6 +181,27 @@ class UpdateRunnerTest {
     }
 
     @Test
+    void run_usepkgonlyApplied_partial_theDroppedPackagesNotInstalledWithWhy_andNotified() throws Exception {
+        StandIn s = new StandIn(tmp).portage("slave-mixed",
+                UsepkgOnlyTest.RECORDS.resolve("01-mixed-jobs2-cli/Packages"));
+        s.recorded("029-", Recorded.of("10-"));
+        s.scenarioKeys.put("PRETEND", Recorded.of("09-").output().toString());
+        s.config.put("binhost.update.binaries-only", "usepkgonly");
+        Path out = tmp.resolve("notified.json");
+        s.config.put("binhost.update.notify-command", "/bin/sh,-c,cat > " + out);
+        UpdateRunner runner = s.runner();
+        RunRecord r = runner.run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.PARTIAL, r.outcome(), r.message());
+        assertEquals(3, r.installedBinary());
+        assertEquals(List.of("app-editors/demo-edit", "app-misc/demo-cli", "net-misc/demo-daemon"),
+                r.merge().notInstalled().stream().map(RunRecord.Missing::cpv).toList());
+        assertTrue(r.merge().notInstalled().get(0).why().startsWith("no usable binary on the master (binaries only): "
+                + "USE differs"), r.merge().notInstalled().get(0).why());
+        assertEquals(3, runner.pending());
+        assertTrue(Files.readString(out).contains("\"outcome\":\"partial\""), "partial is notified under notify-on=failure");
+    }
+
+    @Test
     void run_newPackageTheMasterNeverBuilt_historySaysNoBinary_fromTheMastersIndex() {
         StandIn s = new StandIn(tmp).fixtures("089-", "091-")
                 .portage("slave", Fixtures.DIR.resolve("Packages.after-master-initial"));

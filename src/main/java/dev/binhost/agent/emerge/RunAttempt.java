@@ -87,6 +87,11 @@ public final class RunAttempt implements AutoCloseable {
         checks.add(new RunRecord.Check(name, v.ok(), v.detail()));
     }
 
+    /** Every check made so far, in order. */
+    List<RunRecord.Check> checks() {
+        return List.copyOf(checks);
+    }
+
     /** The checks that blocked, each with its detail; empty when none did. */
     String blocking() {
         return String.join(", ", checks.stream().filter(c -> !c.ok())

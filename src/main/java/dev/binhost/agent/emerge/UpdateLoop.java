@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -90,6 +91,15 @@ public final class UpdateLoop implements AutoCloseable {
 
     /** Asks for a run; returns at once. */
     public TriggerOutcome request(UpdateRunner.Reason reason, String requestedBy) {
+        if (reason == UpdateRunner.Reason.TRIGGER && !(state() instanceof UpdateState.Running)
+                && !(state() instanceof UpdateState.Queued)) {
+            // answer what will happen: a run that its preconditions would skip is refused now, saying why
+            List<RunRecord.Check> blocking = runner.blockingNow();
+            if (!blocking.isEmpty()) {
+                return new TriggerOutcome(TriggerOutcome.Result.REFUSED, "not queued: a run now would be blocked by "
+                        + String.join(", ", blocking.stream().map(c -> c.name() + " (" + c.detail() + ")").toList()));
+            }
+        }
         TriggerOutcome answer;
         boolean wake;
         synchronized (this) {

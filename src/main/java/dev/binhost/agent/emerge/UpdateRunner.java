@@ -378,7 +378,36 @@ public class UpdateRunner {
         }
     }
 
+    /**
+     * The checks that would block a run started now, each with its detail (empty when none): the features'
+     * preconditions, another emerge, power, load; not the agent's lock or the config pull, which a run takes
+     * itself. A trigger answers with them at once instead of queueing a run that would only be skipped.
+     */
+    public List<RunRecord.Check> blockingNow() {
+        RunAttempt probe = new RunAttempt("probe", Reason.TRIGGER, "", clock.instant(), a -> null);
+        immediateChecks(probe);
+        return probe.checks().stream().filter(c -> !c.ok()).toList();
+    }
+
     private boolean checkPreconditions(RunAttempt run) {
+        if (!immediateChecks(run)) {
+            return false;
+        }
+        Optional<Supplier<Verdict>> pull = refresher.get();
+        if (pull.isPresent()) {
+            run.phase(RunPhase.CONFIG_PULL);
+            Verdict v;
+            try {
+                v = pull.get().get();
+            } catch (RuntimeException e) {
+                v = Verdict.no("config pull failed: " + e);
+            }
+            run.check("config-pulled", v);
+        }
+        return run.blocking().isEmpty();
+    }
+
+    private boolean immediateChecks(RunAttempt run) {
         for (RunPrecondition p : preconditions.get()) {
             Verdict v;
             try {
@@ -404,20 +433,6 @@ public class UpdateRunner {
                     : load.getAsDouble() <= max ? Verdict.ok("load " + load.getAsDouble() + " <= " + max)
                     : Verdict.no("load " + load.getAsDouble() + " above binhost.update.max-load=" + max));
         });
-        if (!run.blocking().isEmpty()) {
-            return false;
-        }
-        Optional<Supplier<Verdict>> pull = refresher.get();
-        if (pull.isPresent()) {
-            run.phase(RunPhase.CONFIG_PULL);
-            Verdict v;
-            try {
-                v = pull.get().get();
-            } catch (RuntimeException e) {
-                v = Verdict.no("config pull failed: " + e);
-            }
-            run.check("config-pulled", v);
-        }
         return run.blocking().isEmpty();
     }
 

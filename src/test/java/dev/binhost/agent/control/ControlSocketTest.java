@@ -63,34 +63,23 @@ class ControlSocketTest {
     }
 
     @Test
-    void cliTrigger_againstTheRunningAgent_printsQueuedThenAlreadyQueued() throws Exception {
+    void cliTrigger_againstTheRunningAgentWithItsMasterDown_refusedAtOnceSayingWhy_exitOne() throws Exception {
+        // queued and already-queued answers over the socket are in ControlE2ETest, where the master is UP
         CliConfig config = CliConfig.of(Map.of("binhost.control.socket", socket.toString()));
-
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Cli cli = new Cli(config, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
-        // hold the update loop's thread, so the first trigger's run is still queued when the second comes
-        CountDownLatch release = new CountDownLatch(1);
-        updates.loop().execute(() -> {
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        try {
-            assertEquals(Cli.OK, cli.run("trigger"));
-            assertEquals(Cli.OK, cli.run("trigger"));
-        } finally {
-            release.countDown();
-        }
-        RunRecord run = updates.loop().awaitLast(30, TimeUnit.SECONDS).orElseThrow();
+        Object before = updates.status().get("last");
 
-        String said = out.toString(StandardCharsets.UTF_8);
-        assertTrue(said.matches("update run queued: run queued \\(trigger, by control socket \\(user [^)]+\\)\\)\n"
-                + "an update run was already queued: a run is already queued\n"), said);
-        assertTrue(run.requestedBy().startsWith("control socket (user "), run.requestedBy());
+        assertEquals(Cli.FINDINGS, cli.run("trigger"));
+
+        String said = err.toString(StandardCharsets.UTF_8);
+        assertTrue(said.startsWith("update run refused: not queued: a run now would be blocked by master-up (master "
+                + "127.0.0.1 is DOWN"), said);
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+        assertEquals(before, updates.status().get("last"), "nothing ran");
+        assertEquals("idle", updates.status().get("state"));
     }
 
     @Test

@@ -27,16 +27,15 @@ class UpdateServiceTest {
     EmergeActivity activity;
 
     @Test
-    void trigger_inTheAgentWithTheMasterDown_skippedNamingMasterUp_andStatusShowsIt() throws Exception {
+    void trigger_inTheAgentWithTheMasterDown_refusedAtOnceNamingMasterUp_nothingQueuedOrRecorded() throws Exception {
+        Object before = service.status().get("last");
         TriggerOutcome o = service.trigger("test");
-        assertEquals(TriggerOutcome.Result.QUEUED, o.result(), o.message());
-        RunRecord r = service.loop().awaitLast(30, TimeUnit.SECONDS).orElseThrow();
-        assertEquals(RunOutcome.SKIPPED, r.outcome());
-        assertTrue(r.message().contains("master-up"), r.message());
+        assertEquals(TriggerOutcome.Result.REFUSED, o.result(), o.message());
+        assertTrue(o.message().startsWith("not queued: a run now would be blocked by master-up ("), o.message());
         var status = sections.stream().filter(s -> s.section().equals("update")).findFirst().orElseThrow().status();
         assertTrue(status.containsKey("nextScheduled"));
-        assertTrue(status.get("last").toString().contains("outcome=skipped"), status.toString());
-        assertEquals("idle", status.get("state"), "a skipped trigger leaves nothing owed");
+        assertEquals(before, status.get("last"), "a refused trigger runs nothing and records nothing: " + status);
+        assertEquals("idle", status.get("state"), "a refused trigger leaves nothing owed");
         service.loop().awaitIdle();
         assertEquals(service.loop().schedule().nextDue(), service.loop().due(),
                 "the loop sleeps until the next cron time, no tick");

@@ -45,6 +45,7 @@ public final class RunAttempt implements AutoCloseable {
     Integer exitCode;
     String planLog;
     String log;
+    String resolution;
     private RunOutcome outcome;
     private String message;
     private RunRecord recorded;
@@ -146,6 +147,6 @@ public final class RunAttempt implements AutoCloseable {
                 policy, how, exitCode, emerged == null ? null : emerged.failedPackage().orElse(null),
                 emerged == null ? null : emerged.failedPhase().orElse(null), why,
                 emerged == null ? null : emerged.installedBinary(),
-                emerged == null ? null : emerged.installedCompiled(), planLog, log);
+                emerged == null ? null : emerged.installedCompiled(), planLog, log, resolution);
     }
 }

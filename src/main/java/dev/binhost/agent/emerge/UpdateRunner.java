@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -325,6 +326,19 @@ public class UpdateRunner {
     }
 
     private void planAndApply(RunAttempt run, List<String> args) throws IOException, InterruptedException {
+        run.resolution = "pretend-then-run";
+        if (config.resolution() == UpdateConfig.Resolution.ONE_PASS) {
+            Optional<String> failed = onePass(run, args);
+            if (failed.isEmpty()) {
+                return;
+            }
+            Log.warnf("Update run %s: one-pass resolution failed (%s); planning with --pretend", run.id(), failed.get());
+            run.resolution = "pretend-then-run (one-pass failed: " + failed.get() + ")";
+            run.plan = null;
+            run.policy = null;
+            run.planLog = null;
+            run.log = null;
+        }
         List<String> pretendArgs = new ArrayList<>(args);
         pretendArgs.add("--pretend");
         pretendArgs.add("--verbose");
@@ -357,6 +371,94 @@ public class UpdateRunner {
         }
     }
 
+    /**
+     * Plans and applies in one emerge ({@link AskedEmerge}): the policy decides on the plan emerge printed before
+     * its question, and the answer makes the same process merge or quit. Returns why the protocol failed, when it
+     * did and nothing was merged (its log is kept as {@code <id>-ask-failed.log}); the caller then falls back.
+     */
+    private Optional<String> onePass(RunAttempt run, List<String> args) throws IOException, InterruptedException {
+        List<String> askArgs = new ArrayList<>(args);
+        askArgs.add("--ask");
+        askArgs.add("--verbose");
+        Path log = newLog(run.id() + "-emerge.log");
+        run.planLog = log.toString();
+        run.log = log.toString();
+        run.resolution = "one-pass";
+        run.phase(RunPhase.PLAN);
+        writeMarker(run, null);
+        AtomicReference<UpdatePolicy.Decision> decided = new AtomicReference<>();
+        AskedEmerge.Result asked;
+        try {
+            asked = new AskedEmerge(runner).run(argv(askArgs), config.planDeadline(), config.runDeadline(), log,
+                    run.progress()::accept, (plan, pid) -> {
+                        run.plan = plan;
+                        pending.set(plan.installCount());
+                        UpdatePolicy.Decision d = UpdatePolicy.decide(plan, config.mode(), config.binariesOnly(),
+                                config.maxLocalBuilds());
+                        decided.set(d);
+                        run.policy = d.rule();
+                        if (d.action() != UpdatePolicy.Action.APPLY) {
+                            return false;
+                        }
+                        run.phase(RunPhase.APPLY);
+                        try {
+                            // survives an agent restart: the next start finds the marker and records how far it got
+                            writeMarker(run, pid);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                        return true;
+                    });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+        EmergePlan plan = asked.plan();
+        Optional<CommandResult> result = asked.command();
+        switch (asked.ending()) {
+            case PROTOCOL_FAILED -> {
+                Files.move(log, logDir.resolve(run.id() + "-ask-failed.log"), StandardCopyOption.REPLACE_EXISTING);
+                return asked.fallback();
+            }
+            case APPROVED -> finish(run, result.orElseThrow());
+            case UNASKED -> {
+                // emerge merged without asking, so no policy applied; what it did is still recorded as a run
+                Log.warnf("Update run %s: %s", run.id(), asked.fallback().orElse("emerge did not ask"));
+                run.plan = plan;
+                run.resolution = "one-pass (" + asked.fallback().orElse("emerge did not ask") + ")";
+                finish(run, result.orElseThrow());
+            }
+            case DECLINED -> {
+                UpdatePolicy.Decision d = decided.get();
+                run.end(switch (d.action()) {
+                    case NOTHING_TO_DO -> RunOutcome.NOTHING_TO_DO;
+                    case REFUSE -> RunOutcome.REFUSED;
+                    case NOTIFY_ONLY -> RunOutcome.PLANNED;
+                    case APPLY -> throw new IllegalStateException("the policy applied the plan but No was answered");
+                }, d.message());
+            }
+            case NOTHING_TO_MERGE -> {
+                run.plan = plan;
+                pending.set(plan.installCount());
+                UpdatePolicy.Decision d = UpdatePolicy.decide(plan, config.mode(), config.binariesOnly(),
+                        config.maxLocalBuilds());
+                run.policy = d.rule();
+                run.end(RunOutcome.NOTHING_TO_DO, d.message());
+            }
+            case PLAN_FAILED, PROMPT_TIMEOUT -> {
+                run.plan = plan;
+                CommandResult planned = result.orElseThrow();
+                String why = asked.ending() == AskedEmerge.Ending.PROMPT_TIMEOUT
+                        ? "the plan passed its deadline of " + config.planDeadline() + " (emerge --ask had not asked)"
+                        : "emerge --ask exited " + planned.exitCode() + " before asking" + plan.errors().stream()
+                                .findFirst().map(n -> ": " + n.headline()).orElse(plan.hasUnsatisfiedHardBlocker()
+                                        ? ": hard blocker " + plan.blockers().get(0).text() : "");
+                run.exitCode = planned.exitCode();
+                run.end(RunOutcome.PLAN_FAILED, why);
+            }
+        }
+        return Optional.empty();
+    }
+
     private void apply(RunAttempt run, List<String> args) throws IOException, InterruptedException {
         Path log = newLog(run.id() + "-emerge.log");
         run.log = log.toString();
@@ -365,7 +467,11 @@ public class UpdateRunner {
         ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log).survivesAgent()
                 .deadline(config.runDeadline()).onLine(run.progress()::accept).build());
         writeMarker(run, emerge.pid());
-        CommandResult result = emerge.await();
+        finish(run, emerge.await());
+    }
+
+    /** Records what a real run (applied, or one-pass after its Yes) did: counts, outcome, pending. */
+    private void finish(RunAttempt run, CommandResult result) {
         EmergeOutcome o = EmergeOutcome.of(run.progress().snapshot(), EmergePlan.parse(result.outputTail()),
                 result.exitCode(), result.timedOut());
         run.emerged = o;

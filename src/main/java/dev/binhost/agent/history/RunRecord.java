@@ -1,5 +1,7 @@
 package dev.binhost.agent.history;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -10,6 +12,10 @@ import java.util.Optional;
  * how it ended. Times are ISO-8601 strings so the JSON line reads the same everywhere.
  *
  * @param outcome  how it ended ({@link RunOutcome}, written by its tag); null only in the marker of a run in progress
+ * @param resolution how the plan was made: {@code one-pass} (one emerge that printed its plan, was answered and
+ *                 ran), {@code pretend-then-run}, or {@code pretend-then-run (one-pass failed: <why>)}; null when
+ *                 the run made no plan (skipped, resume) or was recorded by a version without this field (left
+ *                 out of the JSON then, so older lines read back and print as they were stored)
  */
 public record RunRecord(
         String id,
@@ -28,7 +34,17 @@ public record RunRecord(
         Integer installedBinary,
         Integer installedCompiled,
         String planLog,
-        String log) {
+        String log,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String resolution) {
+
+    /** A record without {@code resolution} (as earlier versions wrote it). */
+    public RunRecord(String id, String reason, String requestedBy, String startedAt, String endedAt,
+            List<Check> preconditions, Plan plan, String policy, RunOutcome outcome, Integer exitCode,
+            String failedPackage, String failedPhase, String message, Integer installedBinary,
+            Integer installedCompiled, String planLog, String log) {
+        this(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome, exitCode,
+                failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, null);
+    }
 
     /**
      * Why this record, as read back from a state file, cannot be used (what the agent would trip over at start:
@@ -89,6 +105,7 @@ public record RunRecord(
 
     public RunRecord withEnd(String endedAt, RunOutcome outcome, String message) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
-                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log);
+                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log,
+                resolution);
     }
 }

@@ -3,3 +3,6 @@
 PRETEND=src/test/resources/fixtures/emerge/030-slave-mixed-pretend-verbose.color.rc0.txt
 MERGE=src/test/resources/fixtures/emerge/035-slave-mixed-merge.color.rc0.txt
 LINE_DELAY=0.02
+# one-pass (binhost.update.resolution=one-pass, the demo's): the same slave's real emerge --ask transcripts
+ASK=src/test/resources/fixtures/ask/slave-mixed-ask-yes.rc0.txt
+ASK_NO=src/test/resources/fixtures/ask/slave-mixed-ask-no.rc130.txt

@@ -24,26 +24,54 @@
 #                       would give it, the next value of var/cache/edb/counter as COUNTER
 #   MTIMEDB=<file>      the recorded mtimedb after the run, put in place when the replay ends (resume list)
 #   MTIMEDB_DURING=<f>  the recorded mtimedb while the run was in progress, put in place when the replay starts
+#   ASK=<fixture>       replayed for --ask: a real transcript of `emerge --ask --verbose …` on a pseudo-terminal,
+#                       answered Yes (or one that ends without a question: nothing to merge, a failed plan)
+#   ASK_NO=<fixture>    the real transcript of the same call answered No
+#   ASK_REFUSED=<fixture> what real emerge printed for --ask with stdin not a terminal (default: the recorded one)
+# With --ask, as real emerge does: stdin not a terminal replays ASK_REFUSED; otherwise the transcript is replayed up
+# to and including its question ("… [Yes/No] ", no line end), a line is read from stdin, and the rest of the
+# transcript recorded for that answer follows (Yes: ASK, No: ASK_NO). The recorded echo of the answer is skipped:
+# the terminal echoes what was typed. End of input without an answer, or an answer with no recording, exits 3.
+# HANG_AFTER, DIE_AFTER and LINE_DELAY count lines from the transcript's start, so they can play a plan that hangs.
 set -u
 scenario="$1"; shift
 PRETEND=""; MERGE=""; RESUME=""; LINE_DELAY=0; HANG_AFTER=""; DIE_AFTER=""; DIE_RC=1; ARGS_LOG=""
 EROOT=""; MERGE_LOG=""; VDB_AFTER=""; MTIMEDB=""; MTIMEDB_DURING=""
+ASK=""; ASK_NO=""; ASK_REFUSED="$(dirname "$(readlink -f "$0")")/../fixtures/ask/ask-refused.rc1.txt"
 # shellcheck disable=SC1090
 source "$scenario"
 [ -n "$ARGS_LOG" ] && printf '%s\n' "$*" >> "$ARGS_LOG"
 
-pretend=0; resume=0
+pretend=0; resume=0; ask=0
 for a in "$@"; do
   case "$a" in
     --pretend|-p|-pv|-vp) pretend=1 ;;
     --resume|-r) resume=1 ;;
-    --ask|-a) echo "emerge-standin: --ask would wait for an answer forever" >&2; exit 2 ;;
+    --ask|-a) ask=1 ;;
   esac
 done
 
-if [ $pretend = 1 ]; then file="$PRETEND"; elif [ $resume = 1 ]; then file="${RESUME:-$MERGE}"; else file="$MERGE"; fi
-[ -r "$file" ] || { echo "emerge-standin: no fixture for this call: '$file'" >&2; exit 3; }
-rc=$(basename "$file" | sed -n 's/.*\.rc\([0-9]*\)\.txt$/\1/p'); rc=${rc:-0}
+rc_of() { local rc; rc=$(basename "$1" | sed -n 's/.*\.rc\([0-9]*\)\.txt$/\1/p'); echo "${rc:-0}"; }
+n=0
+# replay_lines FILE FROM [TO]: lines FROM..TO (1-based, TO empty = to the end), each with its \r\n (a recording
+# made through a terminal that added them) written as \n; honours LINE_DELAY, HANG_AFTER, DIE_AFTER
+replay_lines() {
+  local file=$1 from=$2 to=${3:-} i=0 line
+  while IFS= read -r line || [ -n "$line" ]; do
+    i=$((i + 1))
+    [ "$i" -lt "$from" ] && continue
+    [ -n "$to" ] && [ "$i" -gt "$to" ] && break
+    printf '%s\n' "${line%$'\r'}"
+    follow "$line"
+    n=$((n + 1))
+    [ -n "$HANG_AFTER" ] && [ "$n" -ge "$HANG_AFTER" ] && exec sleep 100000
+    [ -n "$DIE_AFTER" ] && [ "$n" -ge "$DIE_AFTER" ] && exit "$DIE_RC"
+    [ "$LINE_DELAY" != 0 ] && sleep "$LINE_DELAY"
+  done < "$file"
+}
+# the question's line number, found with colour codes removed (with --color=y or TERM not dumb they sit inside it)
+question_line() { sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1" | grep -n -m1 -F '[Yes/No] ' | cut -d: -f1; }
+
 
 records=0
 [ $pretend = 0 ] && [ -n "$EROOT" ] && [ -n "$MERGE_LOG" ] && records=1
@@ -96,6 +124,37 @@ finish() { # rc: the replay ended as the recorded run did
   [ $records = 1 ] && [ -n "$MTIMEDB" ] && cp "$MTIMEDB" "$EROOT/var/cache/edb/mtimedb"
   exit "$1"
 }
+
+if [ $ask = 1 ] && [ $pretend = 0 ]; then
+  if ! [ -t 0 ]; then
+    cat "$ASK_REFUSED"; exit "$(rc_of "$ASK_REFUSED")"
+  fi
+  [ -r "$ASK" ] || { echo "emerge-standin: no fixture for --ask: '$ASK'" >&2; exit 3; }
+  q=$(question_line "$ASK")
+  if [ -z "$q" ]; then
+    replay_lines "$ASK" 1; finish "$(rc_of "$ASK")"
+  fi
+  replay_lines "$ASK" 1 $((q - 1))
+  # the question as emerge printed it: its recorded line without the terminal's echo of the answer after "] "
+  question=$(sed -n "${q}p" "$ASK"); question=${question%'] '*}'] '
+  printf '%s' "$question"
+  IFS= read -r answer || { echo "emerge-standin: stdin ended without an answer (no recording of that)" >&2; exit 3; }
+  answer=${answer%$'\r'}
+  case "$(printf '%s' "$answer" | tr '[:lower:]' '[:upper:]')" in
+    Y|YE|YES) file="$ASK" ;;
+    N|NO) file="$ASK_NO" ;;
+    *) echo "emerge-standin: no recording for the answer '$answer'" >&2; exit 3 ;;
+  esac
+  [ -r "$file" ] || { echo "emerge-standin: no fixture for the answer '$answer': '$file'" >&2; exit 3; }
+  q=$(question_line "$file")
+  [ "$file" = "$ASK_NO" ] && records=0
+  replay_lines "$file" $((q + 1)); finish "$(rc_of "$file")"
+fi
+
+
+if [ $pretend = 1 ]; then file="$PRETEND"; elif [ $resume = 1 ]; then file="${RESUME:-$MERGE}"; else file="$MERGE"; fi
+[ -r "$file" ] || { echo "emerge-standin: no fixture for this call: '$file'" >&2; exit 3; }
+rc=$(rc_of "$file")
 
 if [ $pretend = 1 ] || { [ -z "$HANG_AFTER" ] && [ -z "$DIE_AFTER" ] && [ "$LINE_DELAY" = 0 ]; }; then
   cat "$file"; [ $pretend = 1 ] && exit "$rc"; finish "$rc"

@@ -46,6 +46,7 @@ public final class RunAttempt implements AutoCloseable {
     Integer exitCode;
     String planLog;
     String log;
+    String resolution;
     private RunOutcome outcome;
     private String message;
     private RunRecord recorded;
@@ -162,6 +163,7 @@ public final class RunAttempt implements AutoCloseable {
         return new RunRecord(id, reason.tag(), requestedBy, startedAt.toString(), endedAt, List.copyOf(checks), p,
                 policy, how, exitCode, m == null || m.failed().isEmpty() ? null : m.failed().get(0),
                 m == null ? null : m.failedPhase().orElse(null), why,
-                m == null ? null : m.installedBinary(), m == null ? null : m.installedCompiled(), planLog, log, merge);
+                m == null ? null : m.installedBinary(), m == null ? null : m.installedCompiled(), planLog, log,
+                resolution, merge);
     }
 }

@@ -65,11 +65,23 @@ public interface UpdateConfig extends Checked {
     @WithDefault("/etc/portage/make.conf")
     Path makeConf();
 
-    /** Deadline of the --pretend run. */
+    /**
+     * How a run gets its plan: one-pass (one emerge with {@code --ask} on a pseudo-terminal, answered after the
+     * policy decided on the plan it printed: one dependency resolution, and the run installs the plan approved)
+     * or pretend-then-run (emerge {@code --pretend}, then the real run: two resolutions). one-pass falls back to
+     * pretend-then-run when its protocol fails, and the run's record says why.
+     */
+    @WithDefault("one-pass")
+    Resolution resolution();
+
+    /** Deadline of the plan: the --pretend run, or the time until emerge --ask asks. */
     @WithDefault("15m")
     Duration planDeadline();
 
-    /** Deadline of the real run; past it emerge is ended (SIGTERM, grace, SIGKILL of the tree). */
+    /**
+     * Deadline of the real run (one-pass: from the answer); past it emerge is ended (SIGTERM, grace, SIGKILL of
+     * the tree).
+     */
     @WithDefault("6h")
     Duration runDeadline();
 
@@ -109,6 +121,9 @@ public interface UpdateConfig extends Checked {
 
     /** What a run does with its plan. */
     enum Mode { APPLY, NOTIFY_ONLY }
+
+    /** How a run resolves its plan: {@code one-pass}, {@code pretend-then-run}. */
+    enum Resolution { ONE_PASS, PRETEND_THEN_RUN }
 
     /** The binaries-only rule. */
     enum BinariesOnly { OFF, REFUSE, USEPKGONLY }

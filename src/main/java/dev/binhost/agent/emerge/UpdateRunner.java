@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -437,6 +438,19 @@ public class UpdateRunner {
     }
 
     private void planAndApply(RunAttempt run, List<String> args) throws IOException, InterruptedException {
+        run.resolution = "pretend-then-run";
+        if (config.resolution() == UpdateConfig.Resolution.ONE_PASS) {
+            Optional<String> failed = onePass(run, args);
+            if (failed.isEmpty()) {
+                return;
+            }
+            Log.warnf("Update run %s: one-pass resolution failed (%s); planning with --pretend", run.id(), failed.get());
+            run.resolution = "pretend-then-run (one-pass failed: " + failed.get() + ")";
+            run.plan = null;
+            run.policy = null;
+            run.planLog = null;
+            run.log = null;
+        }
         List<String> pretendArgs = new ArrayList<>(args);
         pretendArgs.add("--pretend");
         pretendArgs.add("--verbose");
@@ -464,20 +478,122 @@ public class UpdateRunner {
                 config.maxLocalBuilds());
         run.policy = d.rule();
         switch (d.action()) {
-            case NOTHING_TO_DO -> {
-                List<String> left = MergeReport.blockers(plan);
-                if (left.isEmpty()) {
-                    run.end(RunOutcome.NOTHING_TO_DO, d.message());
-                } else {
-                    // emerge has nothing to merge because it left updates out: they are pending, not done
-                    pending.set(MergeReport.blockedCount(plan));
-                    run.end(RunOutcome.BLOCKED, "nothing merged; emerge left out " + String.join("; ", left));
-                }
-            }
+            case NOTHING_TO_DO -> nothingToDo(run, plan, d);
             case REFUSE -> run.end(RunOutcome.REFUSED, d.message());
             case NOTIFY_ONLY -> run.end(RunOutcome.PLANNED, d.message());
             default -> apply(run, args);
         }
+    }
+
+    /**
+     * Ends a run whose plan has nothing to merge: nothing to do, or blocked when emerge has nothing to merge
+     * because it left updates out (they are pending, not done).
+     */
+    private void nothingToDo(RunAttempt run, EmergePlan plan, UpdatePolicy.Decision d) {
+        List<String> left = MergeReport.blockers(plan);
+        if (left.isEmpty()) {
+            run.end(RunOutcome.NOTHING_TO_DO, d.message());
+        } else {
+            pending.set(MergeReport.blockedCount(plan));
+            run.end(RunOutcome.BLOCKED, "nothing merged; emerge left out " + String.join("; ", left));
+        }
+    }
+
+    /**
+     * Plans and applies in one emerge ({@link AskedEmerge}): the policy decides on the plan emerge printed before
+     * its question, and the answer makes the same process merge or quit. Returns why the protocol failed, when it
+     * did and nothing was merged (its log is kept as {@code <id>-ask-failed.log}); the caller then falls back.
+     */
+    private Optional<String> onePass(RunAttempt run, List<String> args) throws IOException, InterruptedException {
+        List<String> askArgs = new ArrayList<>(args);
+        askArgs.add("--ask");
+        askArgs.add("--verbose");
+        Path log = newLog(run.id() + "-emerge.log");
+        run.planLog = log.toString();
+        run.log = log.toString();
+        run.resolution = "one-pass";
+        run.phase(RunPhase.PLAN);
+        writeMarker(run, null, null);
+        PortageRecords records = new PortageRecords(config.eroot());
+        RecordsMark mark = records.mark();
+        AtomicReference<UpdatePolicy.Decision> decided = new AtomicReference<>();
+        AskedEmerge.Result asked;
+        try {
+            asked = new AskedEmerge(runner).run(argv(askArgs), config.planDeadline(), config.runDeadline(), log,
+                    run.progress()::accept, (printed, pid) -> {
+                        // why each package is built here, from the master's Packages index (BuildReasons)
+                        EmergePlan plan = BuildReasons.explain(printed, config.makeConf(), args);
+                        run.plan = plan;
+                        pending.set(plan.installCount());
+                        UpdatePolicy.Decision d = UpdatePolicy.decide(plan, config.mode(), config.binariesOnly(),
+                                config.maxLocalBuilds());
+                        decided.set(d);
+                        run.policy = d.rule();
+                        if (d.action() != UpdatePolicy.Action.APPLY) {
+                            return false;
+                        }
+                        run.phase(RunPhase.APPLY);
+                        try {
+                            // survives an agent restart: the next start finds the marker and records how far it got
+                            writeMarker(run, pid, mark);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                        return true;
+                    });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+        EmergePlan plan = asked.plan();
+        Optional<CommandResult> result = asked.command();
+        switch (asked.ending()) {
+            case PROTOCOL_FAILED -> {
+                Files.move(log, logDir.resolve(run.id() + "-ask-failed.log"), StandardCopyOption.REPLACE_EXISTING);
+                return asked.fallback();
+            }
+            case APPROVED -> finish(run, result.orElseThrow(), records,
+                    MergeReport.Expected.fromPlan(run.plan.packages()), mark);
+            case UNASKED -> {
+                // emerge merged without asking, so no policy applied; what it did is still recorded as a run
+                Log.warnf("Update run %s: %s", run.id(), asked.fallback().orElse("emerge did not ask"));
+                run.plan = BuildReasons.explain(plan, config.makeConf(), args);
+                run.resolution = "one-pass (" + asked.fallback().orElse("emerge did not ask") + ")";
+                finish(run, result.orElseThrow(), records, MergeReport.Expected.fromPlan(run.plan.packages()), mark);
+            }
+            case DECLINED -> {
+                UpdatePolicy.Decision d = decided.get();
+                if (d.action() == UpdatePolicy.Action.NOTHING_TO_DO) {
+                    nothingToDo(run, run.plan, d);
+                    return Optional.empty();
+                }
+                run.end(switch (d.action()) {
+                    case NOTHING_TO_DO -> RunOutcome.NOTHING_TO_DO;
+                    case REFUSE -> RunOutcome.REFUSED;
+                    case NOTIFY_ONLY -> RunOutcome.PLANNED;
+                    case APPLY -> throw new IllegalStateException("the policy applied the plan but No was answered");
+                }, d.message());
+            }
+            case NOTHING_TO_MERGE -> {
+                run.plan = BuildReasons.explain(plan, config.makeConf(), args);
+                pending.set(plan.installCount());
+                UpdatePolicy.Decision d = UpdatePolicy.decide(run.plan, config.mode(), config.binariesOnly(),
+                        config.maxLocalBuilds());
+                run.policy = d.rule();
+                nothingToDo(run, run.plan, d);
+            }
+            case PLAN_FAILED, PROMPT_TIMEOUT -> {
+                run.plan = plan;
+                CommandResult planned = result.orElseThrow();
+                String why = asked.ending() == AskedEmerge.Ending.PROMPT_TIMEOUT
+                        ? "the plan passed its deadline of " + config.planDeadline() + " (emerge --ask had not asked)"
+                        : "emerge --ask exited " + planned.exitCode() + " before asking" + plan.errors().stream()
+                                .findFirst().map(n -> ": " + n.headline()).orElse(plan.hasUnsatisfiedHardBlocker()
+                                        ? ": hard blocker " + plan.blockers().get(0).text() : "");
+                run.exitCode = planned.exitCode();
+                run.end(RunOutcome.PLAN_FAILED, why);
+            }
+        }
+        return Optional.empty();
     }
 
     private void apply(RunAttempt run, List<String> args) throws IOException, InterruptedException {
@@ -493,7 +609,15 @@ public class UpdateRunner {
         ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log).survivesAgent()
                 .deadline(config.runDeadline()).onLine(run.progress()::accept).build());
         writeMarker(run, emerge.pid(), mark);
-        CommandResult result = emerge.await();
+        finish(run, emerge.await(), records, expected, mark);
+    }
+
+    /**
+     * Records what a real run (applied, or one-pass after its Yes) did, from Portage's records since
+     * {@code mark}: counts, outcome, pending, the notices emerge left for the admin.
+     */
+    private void finish(RunAttempt run, CommandResult result, PortageRecords records,
+            List<MergeReport.Expected> expected, RecordsMark mark) {
         EmergePlan printed = EmergePlan.parse(result.outputTail());
         MergeReport report = records.report(expected, run.plan != null ? run.plan : printed, mark,
                 run.progress().snapshot(), result.exitCode(), result.timedOut());

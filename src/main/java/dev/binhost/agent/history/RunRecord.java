@@ -13,6 +13,10 @@ import java.util.Optional;
  *
  * @param outcome  how it ended ({@link RunOutcome}, written by its tag); null only in the marker of a run in progress
  * @param merge    what the real emerge did according to Portage's records; null when no emerge ran
+ * @param resolution how the plan was made: {@code one-pass} (one emerge that printed its plan, was answered and
+ *                 ran), {@code pretend-then-run}, or {@code pretend-then-run (one-pass failed: <why>)}; null when
+ *                 the run made no plan (skipped, resume) or was recorded by a version without this field (left
+ *                 out of the JSON then, so older lines read back and print as they were stored)
  */
 public record RunRecord(
         String id,
@@ -32,7 +36,17 @@ public record RunRecord(
         Integer installedCompiled,
         String planLog,
         String log,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String resolution,
         @JsonInclude(JsonInclude.Include.NON_NULL) Merge merge) {
+
+    /** A record without {@code resolution} and {@code merge} (as earlier versions wrote it). */
+    public RunRecord(String id, String reason, String requestedBy, String startedAt, String endedAt,
+            List<Check> preconditions, Plan plan, String policy, RunOutcome outcome, Integer exitCode,
+            String failedPackage, String failedPhase, String message, Integer installedBinary,
+            Integer installedCompiled, String planLog, String log) {
+        this(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome, exitCode,
+                failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, null, null);
+    }
 
     /**
      * Why this record, as read back from a state file, cannot be used (what the agent would trip over at start:
@@ -116,11 +130,13 @@ public record RunRecord(
     public RunRecord endedWith(String endedAt, RunOutcome outcome, String message, Integer exitCode,
             String failedPackage, String failedPhase, Integer installedBinary, Integer installedCompiled, Merge merge) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
-                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, merge);
+                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, resolution,
+                merge);
     }
 
     public RunRecord withEnd(String endedAt, RunOutcome outcome, String message) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
-                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, merge);
+                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log,
+                resolution, merge);
     }
 }

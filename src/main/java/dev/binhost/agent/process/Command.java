@@ -16,6 +16,10 @@ import java.util.function.Consumer;
  *
  * <p>{@code survivesAgent} false (the default) means the child is killed when the agent dies, even by SIGKILL;
  * true only for emerge's update run, which the agent adopts after a restart.
+ *
+ * <p>{@code interactiveStdin} true leaves the child's stdin a pipe the caller writes to while it runs
+ * ({@link ProcessRunner.Running#stdin()}), for a program that asks a question (emerge {@code --ask} behind a
+ * pseudo-terminal); otherwise stdin is {@code stdin}'s bytes, or {@code /dev/null}.
  */
 public record Command(
         String label,
@@ -26,7 +30,8 @@ public record Command(
         Optional<Path> log,
         Optional<byte[]> stdin,
         Optional<Consumer<String>> lineListener,
-        boolean survivesAgent) {
+        boolean survivesAgent,
+        boolean interactiveStdin) {
 
     public Command {
         Objects.requireNonNull(label, "label");
@@ -38,6 +43,9 @@ public record Command(
         Objects.requireNonNull(deadline, "deadline");
         if (deadline.isNegative() || deadline.isZero()) {
             throw new IllegalArgumentException("deadline must be positive, was " + deadline);
+        }
+        if (interactiveStdin && stdin.isPresent()) {
+            throw new IllegalArgumentException("stdin is either given bytes or interactive, not both");
         }
     }
 
@@ -72,6 +80,7 @@ public record Command(
         private byte[] stdin;
         private Consumer<String> lineListener;
         private boolean survivesAgent;
+        private boolean interactiveStdin;
 
         private Builder(String label, List<String> argv) {
             this.label = label;
@@ -118,10 +127,19 @@ public record Command(
             return this;
         }
 
+        /**
+         * Keeps the child's stdin a pipe for the caller to write while the child runs; closing it (or the agent
+         * dying) gives the child end of file.
+         */
+        public Builder interactiveStdin() {
+            this.interactiveStdin = true;
+            return this;
+        }
+
         public Command build() {
             return new Command(label, argv, environment, Optional.ofNullable(workingDirectory), deadline,
                     Optional.ofNullable(log), Optional.ofNullable(stdin), Optional.ofNullable(lineListener),
-                    survivesAgent);
+                    survivesAgent, interactiveStdin);
         }
     }
 }

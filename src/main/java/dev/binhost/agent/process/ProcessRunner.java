@@ -143,7 +143,7 @@ public class ProcessRunner {
         ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
-        if (command.stdin().isEmpty()) {
+        if (command.stdin().isEmpty() && !command.interactiveStdin()) {
             builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
         command.workingDirectory().ifPresent(dir -> builder.directory(dir.toFile()));
@@ -199,6 +199,8 @@ public class ProcessRunner {
         private final long startNanos;
         private final Set<ProcessHandle> seen = new LinkedHashSet<>();
         private volatile boolean cancelled;
+        private volatile long deadlineNanos;
+        private volatile Duration deadline;
         private Thread follower;
 
         private Running(Command command, Process process, Path output, boolean scratch, long startOffset,
@@ -209,6 +211,8 @@ public class ProcessRunner {
             this.scratch = scratch;
             this.startOffset = startOffset;
             this.startNanos = startNanos;
+            this.deadline = command.deadline();
+            this.deadlineNanos = startNanos + deadline.toNanos();
         }
 
         public long pid() {
@@ -224,9 +228,28 @@ public class ProcessRunner {
             cancelled = true;
         }
 
+        /**
+         * Moves the deadline to {@code fromNow} after this moment, for a command whose work starts only after
+         * a question it answered (emerge {@code --ask}: the plan has a deadline of its own, the run another).
+         */
+        public void deadlineFromNow(Duration fromNow) {
+            deadline = fromNow;
+            deadlineNanos = System.nanoTime() + fromNow.toNanos();
+        }
+
+        /**
+         * The child's stdin, for a command built with {@link Command.Builder#interactiveStdin()}; the caller
+         * writes and closes it.
+         */
+        public OutputStream stdin() {
+            if (!command.interactiveStdin()) {
+                throw new IllegalStateException(command.label() + " was not started with an interactive stdin");
+            }
+            return process.getOutputStream();
+        }
+
         /** Waits for the end, the deadline or a cancel, whichever comes first, then returns what happened. */
         public CommandResult await() throws InterruptedException {
-            long deadlineNanos = startNanos + command.deadline().toNanos();
             boolean exited = false;
             while (!exited && !cancelled) {
                 long left = deadlineNanos - System.nanoTime();
@@ -239,7 +262,7 @@ public class ProcessRunner {
             if (!exited) {
                 timedOut = !cancelled;
                 Log.warnf("%s %s; ending it (pid %d)", command.label(),
-                        cancelled ? "was cancelled" : "passed its deadline of " + Durations.human(command.deadline()), process.pid());
+                        cancelled ? "was cancelled" : "passed its deadline of " + Durations.human(deadline), process.pid());
                 terminateTree();
             }
             // After SIGKILL a child stuck in uninterruptible sleep (a dead NFS server) can still linger: wait a
@@ -372,12 +395,16 @@ public class ProcessRunner {
                         int nl;
                         while ((nl = indexOfLineEnd(partial)) >= 0) {
                             deliver(partial.substring(0, nl));
-                            partial.delete(0, nl + 1);
+                            partial.delete(0, nl + lineEndLength(partial, nl));
                         }
                     }
                     if (ended) {
-                        if (!partial.isEmpty()) {
-                            deliver(partial.toString());
+                        String rest = partial.toString();
+                        if (rest.endsWith("\r")) {
+                            rest = rest.substring(0, rest.length() - 1);
+                        }
+                        if (!rest.isEmpty()) {
+                            deliver(rest);
                         }
                         return;
                     }
@@ -390,14 +417,23 @@ public class ProcessRunner {
             }
         }
 
+        /**
+         * The first line end: {@code \n}, {@code \r\n} (a pseudo-terminal's) or a lone {@code \r} (a status line
+         * rewritten in place); a {@code \r} last in the buffer waits for the next read, which may bring its
+         * {@code \n}.
+         */
         private static int indexOfLineEnd(CharSequence s) {
             for (int i = 0; i < s.length(); i++) {
                 char c = s.charAt(i);
-                if (c == '\n' || c == '\r') {
+                if (c == '\n' || (c == '\r' && i + 1 < s.length())) {
                     return i;
                 }
             }
             return -1;
+        }
+
+        private static int lineEndLength(CharSequence s, int at) {
+            return s.charAt(at) == '\r' && at + 1 < s.length() && s.charAt(at + 1) == '\n' ? 2 : 1;
         }
 
         private void deliver(String line) {
@@ -413,7 +449,7 @@ public class ProcessRunner {
      * The program's path, checked before start: behind setsid a missing program would only show as exit 127,
      * so the runner names it here instead.
      */
-    static String resolve(String program, java.util.Map<String, String> environment) throws IOException {
+    public static String resolve(String program, java.util.Map<String, String> environment) throws IOException {
         if (program.contains("/")) {
             File file = new File(program);
             if (!file.isFile() || !file.canExecute()) {

@@ -162,7 +162,7 @@ class CliTest {
         RunHistory agent = new RunHistory(dir.resolve("history.jsonl"), 100);
         agent.append(new RunRecord("20261202T030000Z-0a0a", "schedule", "schedule", "2026-12-02T03:00:00Z",
                 "2026-12-02T04:12:30Z", List.of(), null, "apply", dev.binhost.agent.history.RunOutcome.FAILED, 1, "dev-libs/libdemo-1.2.3", "compile",
-                "emerge exited 1", 4, 0, null, null, null));
+                "emerge exited 1", 4, 0, null, null));
 
         assertEquals(Cli.OK, run(Map.of("binhost.agent.state-dir", dir.toString()), "history", "-n", "5"), err());
         assertEquals("2026-12-02T03:00:00Z  failed         schedule   1h 12m  at dev-libs/libdemo-1.2.3 (compile): "

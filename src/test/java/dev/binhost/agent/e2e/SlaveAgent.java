@@ -73,6 +73,8 @@ final class SlaveAgent implements AutoCloseable {
         c.put("binhost.control.socket", slave.resolve("run/binhost-agent/control.sock").toString());
         c.put("binhost.update.emerge-command", AgentJar.BASE.resolve("src/test/resources/standin/emerge-standin.sh")
                 + "," + slave.resolve("emerge-scenario.sh"));
+        // the rig's scenarios are PRETEND/MERGE fixtures: the two-pass path (one-pass: AskedEmergeTest, UpdateRunnerTest)
+        c.put("binhost.update.resolution", "pretend-then-run");
         c.put("binhost.update.cron", "0 30 3 * * ?");
         c.put("binhost.update.random-delay", "0s");
         c.put("binhost.update.retry-interval", "2s");

@@ -26,6 +26,8 @@ import java.util.Optional;
  */
 public final class StandIn {
     public static final Path SCRIPT = Paths.get("src/test/resources/standin/emerge-standin.sh").toAbsolutePath();
+    /** The real --ask transcripts (fixtures/ask/README.md). */
+    public static final Path ASK_DIR = Paths.get("src/test/resources/fixtures/ask").toAbsolutePath();
 
     public final Path dir;
     public final Path scenario;
@@ -56,6 +58,8 @@ public final class StandIn {
         config.put("binhost.update.power-supply-dir", power.toString());
         config.put("binhost.update.eroot", eroot.toString());
         config.put("binhost.update.make-conf", dir.resolve("etc/portage/make.conf").toString()); // none unless portage()
+        // the PRETEND/MERGE fixtures play the two-pass run; one-pass tests set resolution and ask(...)
+        config.put("binhost.update.resolution", "pretend-then-run");
         scenarioKeys.put("ARGS_LOG", argsLog.toString());
         scenarioKeys.put("EROOT", eroot.toString());
     }
@@ -114,6 +118,21 @@ public final class StandIn {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return this;
+    }
+
+    /**
+     * One-pass: the --ask transcripts answered Yes and No (files in fixtures/ask; null leaves one out), and
+     * {@code binhost.update.resolution=one-pass}.
+     */
+    public StandIn ask(String yes, String no) {
+        if (yes != null) {
+            scenarioKeys.put("ASK", ASK_DIR.resolve(yes).toString());
+        }
+        if (no != null) {
+            scenarioKeys.put("ASK_NO", ASK_DIR.resolve(no).toString());
+        }
+        config.put("binhost.update.resolution", "one-pass");
         return this;
     }
 

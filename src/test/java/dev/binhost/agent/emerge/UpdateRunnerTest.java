@@ -526,4 +526,94 @@ class UpdateRunnerTest {
         }
         throw new AssertionError("no emerge pid in " + marker);
     }
+
+    @Test
+    void run_onePass_mixedSlave_oneEmergeAskedAndAnsweredYes_planAndCountsAsTwoPass() throws Exception {
+        StandIn s = new StandIn(tmp).ask("slave-mixed-ask-yes.rc0.txt", "slave-mixed-ask-no.rc130.txt");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
+        assertEquals(List.of(SEED_ARGS + " --ask --verbose"), s.calls(), "one emerge, one resolution");
+        assertEquals("one-pass", r.resolution());
+        assertEquals("apply", r.policy());
+        assertEquals(7, r.plan().binaries());
+        assertEquals(3, r.plan().compiled());
+        assertEquals(List.of("dev-libs/libdemo-1.2.3", "app-editors/demo-edit-0.9", "net-misc/demo-daemon-1.5"),
+                r.plan().compiledPackages().stream().map(RunRecord.Compiled::cpv).toList());
+        assertTrue(r.plan().compiledPackages().get(1).detail().contains("binary has X gtk"));
+        assertEquals(7, r.installedBinary());
+        assertEquals(3, r.installedCompiled());
+        assertEquals(0, r.exitCode());
+        assertEquals(r.log(), r.planLog(), "plan and run in one log");
+        String log = Files.readString(Path.of(r.log()));
+        assertTrue(log.contains("[Yes/No] Yes\n"));
+        assertTrue(log.contains(">>> Completed (10 of 10)"));
+        assertEquals(3, s.counter("binhost.update.packages", "kind", "compiled"));
+        assertEquals(0, s.registry.find("binhost.update.pending").gauge().value());
+        assertEquals("one-pass", s.runner().history().read().get(0).resolution(), "the history keeps it");
+    }
+
+    @Test
+    void run_onePass_binariesOnlyRefuse_answeredNo_nothingMerged() throws Exception {
+        StandIn s = new StandIn(tmp).ask("slave-mixed-ask-yes.rc0.txt", "slave-mixed-ask-no.rc130.txt");
+        s.config.put("binhost.update.binaries-only", "refuse");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.REFUSED, r.outcome(), r.message());
+        assertEquals("binaries-only", r.policy());
+        assertTrue(r.message().contains("3 package(s) would be compiled here"), r.message());
+        assertEquals(1, s.calls().size());
+        String log = Files.readString(Path.of(r.log()));
+        assertTrue(log.contains("[Yes/No] No\n\nQuitting."), log);
+        assertFalse(log.contains(">>> Emerging"));
+        assertNull(r.installedBinary());
+        assertEquals(10, s.registry.find("binhost.update.pending").gauge().value());
+    }
+
+    @Test
+    void run_onePass_nothingToMerge_nothingToDoWithoutAQuestion() {
+        StandIn s = new StandIn(tmp).ask("slave-mixed-ask-nothing.rc0.txt", null);
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.NOTHING_TO_DO, r.outcome(), r.message());
+        assertEquals(1, s.calls().size());
+        assertEquals("one-pass", r.resolution());
+        assertEquals(0, r.plan().packages());
+    }
+
+    @Test
+    void run_onePass_hardBlocker_planFailedWithItsExitCode_noFallback() {
+        StandIn s = new StandIn(tmp).ask("slave-mixed-ask-hard-blocker.rc1.txt", null);
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.PLAN_FAILED, r.outcome(), r.message());
+        assertTrue(r.message().startsWith("emerge --ask exited 1 before asking"), r.message());
+        assertEquals(1, r.exitCode());
+        assertEquals(1, s.calls().size(), "a failed plan is not tried again with --pretend");
+    }
+
+    @Test
+    void run_onePass_emergeRefusesAsk_fallsBackToPretendThenRun_andTheRecordSaysWhy() throws Exception {
+        StandIn s = new StandIn(tmp).ask("slave-mixed-ask-yes.rc0.txt", null).fixtures("030-", "035-");
+        Path wrapper = tmp.resolve("no-tty.sh");
+        Files.writeString(wrapper, "#!/bin/bash\nexec \"$@\" < /dev/null\n");
+        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        s.config.put("binhost.update.emerge-command", wrapper + "," + StandIn.SCRIPT + "," + s.scenario);
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
+        assertEquals(List.of(SEED_ARGS + " --ask --verbose", SEED_ARGS + " --pretend --verbose", SEED_ARGS),
+                s.calls());
+        assertEquals("pretend-then-run (one-pass failed: emerge refused --ask: its stdin was not a terminal)",
+                r.resolution());
+        assertEquals(7, r.installedBinary());
+        assertEquals(3, r.installedCompiled());
+        assertTrue(r.planLog().endsWith("-plan.log"));
+        assertTrue(Files.readString(tmp.resolve("log").resolve(r.id() + "-ask-failed.log"))
+                .contains("\"--ask\" should only be used in a terminal"));
+        assertFalse(Files.readString(Path.of(r.log())).contains("--ask"), "the run's log is the second run's own");
+    }
+
+    @Test
+    void run_pretendThenRun_recordsItsResolution() {
+        StandIn s = new StandIn(tmp).fixtures("030-", "035-");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
+        assertEquals("pretend-then-run", r.resolution());
+    }
 }

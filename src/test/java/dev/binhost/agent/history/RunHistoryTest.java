@@ -31,7 +31,7 @@ public class RunHistoryTest {
                 List.of(new RunRecord.Check("master-up", true, "UP")),
                 new RunRecord.Plan(10, 7, 3, 0, List.of(new RunRecord.Compiled("dev-libs/libdemo-1.2.3",
                         "use-differs", "binary has -static-libs")), List.of()),
-                "apply", RunOutcome.SUCCESS, 0, null, null, message, 7, 3, "/log/p", "/log/e", null);
+                "apply", RunOutcome.SUCCESS, 0, null, null, message, 7, 3, "/log/p", "/log/e");
     }
 
     @Test

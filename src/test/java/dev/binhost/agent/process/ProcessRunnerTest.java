@@ -175,6 +175,30 @@ class ProcessRunnerTest {
     }
 
     @Test
+    void start_withLineListener_crlfIsOneLineEnd_aLoneCrEndsAStatusLine() throws Exception {
+        List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        // "\r" then, in a later write, "\n": still one line end
+        CommandResult r = runner.run(sh("printf 'pty\\r'; sleep 0.3; printf '\\nspin -\\rspin done\\r\\nlast\\r'")
+                .onLine(lines::add).deadline(Duration.ofSeconds(10)).build());
+        assertEquals(0, r.exitCode());
+        assertEquals(List.of("pty", "spin -", "spin done", "last"), lines);
+    }
+
+    @Test
+    void interactiveStdin_writtenAfterStart_andDeadlineMovedFromNow() throws Exception {
+        ProcessRunner.Running running = runner.start(sh("read answer; echo \"got $answer\"; sleep 1.5; echo done")
+                .interactiveStdin().deadline(Duration.ofSeconds(1)).build());
+        Thread.sleep(500);
+        try (var in = running.stdin()) {
+            in.write("Yes\n".getBytes());
+        }
+        running.deadlineFromNow(Duration.ofSeconds(10));
+        CommandResult r = running.await();
+        assertFalse(r.timedOut(), "ran past its first deadline of 1 s: " + r.summary());
+        assertEquals("got Yes\ndone\n", r.outputTail());
+    }
+
+    @Test
     void cancel_endsARunningCommandWithoutWaitingForItsDeadline() throws Exception {
         ProcessRunner.Running running = runner.start(sh("sleep 60").deadline(Duration.ofMinutes(10)).build());
         running.cancel();

@@ -24,6 +24,7 @@
 #                       would give it, the next value of var/cache/edb/counter as COUNTER
 #   MTIMEDB=<file>      the recorded mtimedb after the run, put in place when the replay ends (resume list)
 #   MTIMEDB_DURING=<f>  the recorded mtimedb while the run was in progress, put in place when the replay starts
+#   ASK_NO_LOG=<file>   with --ask answered No: the emerge.log lines that session wrote (instead of MERGE_LOG)
 #   ASK=<fixture>       replayed for --ask: a real transcript of `emerge --ask --verbose …` on a pseudo-terminal,
 #                       answered Yes (or one that ends without a question: nothing to merge, a failed plan)
 #   ASK_NO=<fixture>    the real transcript of the same call answered No
@@ -36,7 +37,7 @@
 set -u
 scenario="$1"; shift
 PRETEND=""; MERGE=""; RESUME=""; LINE_DELAY=0; HANG_AFTER=""; DIE_AFTER=""; DIE_RC=1; ARGS_LOG=""
-EROOT=""; MERGE_LOG=""; VDB_AFTER=""; MTIMEDB=""; MTIMEDB_DURING=""
+EROOT=""; MERGE_LOG=""; VDB_AFTER=""; MTIMEDB=""; MTIMEDB_DURING=""; ASK_NO_LOG=""
 ASK=""; ASK_NO=""; ASK_REFUSED="$(dirname "$(readlink -f "$0")")/../fixtures/ask/ask-refused.rc1.txt"
 # shellcheck disable=SC1090
 source "$scenario"
@@ -147,7 +148,10 @@ if [ $ask = 1 ] && [ $pretend = 0 ]; then
   esac
   [ -r "$file" ] || { echo "emerge-standin: no fixture for the answer '$answer': '$file'" >&2; exit 3; }
   q=$(question_line "$file")
-  [ "$file" = "$ASK_NO" ] && records=0
+  if [ "$file" = "$ASK_NO" ]; then
+    # answered No: the recorded log lines of that session, if given, and no merge
+    if [ -n "$ASK_NO_LOG" ] && [ $records = 1 ]; then mapfile -t log_lines < "$ASK_NO_LOG"; else records=0; fi
+  fi
   replay_lines "$file" $((q + 1)); finish "$(rc_of "$file")"
 fi
 

@@ -132,6 +132,15 @@ public final class StandIn {
         if (no != null) {
             scenarioKeys.put("ASK_NO", ASK_DIR.resolve(no).toString());
         }
+        if (yes != null && yes.startsWith("slave-mixed-ask-yes")) {
+            // Portage's records of the same --ask run on the same host and state, answered Yes and No
+            // (fixtures/records 20 and 19: emerge.log lines and /var/db/pkg after)
+            Recorded asked = Recorded.of("20-");
+            scenarioKeys.put("MERGE_LOG", asked.emergeLog().toString());
+            scenarioKeys.put("VDB_AFTER", asked.vdbAfter().toString());
+            scenarioKeys.put("ASK_NO_LOG", Recorded.of("19-").emergeLog().toString());
+            asked.before(eroot);
+        }
         config.put("binhost.update.resolution", "one-pass");
         return this;
     }

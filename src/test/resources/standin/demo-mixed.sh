@@ -6,3 +6,7 @@ LINE_DELAY=0.02
 # one-pass (binhost.update.resolution=one-pass, the demo's): the same slave's real emerge --ask transcripts
 ASK=src/test/resources/fixtures/ask/slave-mixed-ask-yes.rc0.txt
 ASK_NO=src/test/resources/fixtures/ask/slave-mixed-ask-no.rc130.txt
+# Portage's records of that run (its emerge.log session; vdb entries as Portage writes them) go under the demo's
+# and the Quarkus tests' own root, binhost.update.eroot
+EROOT=target/standin-eroot
+MERGE_LOG=src/test/resources/fixtures/records/sessions/slave-mixed-merge.emerge.log

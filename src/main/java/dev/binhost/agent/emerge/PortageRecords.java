@@ -184,7 +184,7 @@ public final class PortageRecords {
             }
         }
         if (files > 0) {
-            notices.add(files + " config file" + (files == 1 ? "" : "s") + " need updating: "
+            notices.add(files + (files == 1 ? " config file needs" : " config files need") + " updating: "
                     + String.join(", ", where));
         }
         preservedPackages().ifPresent(n -> notices.add("preserved libraries kept for " + n + " package"

@@ -107,8 +107,13 @@ final class SlaveAgent implements AutoCloseable {
         c.put("binhost.update.make-conf", slave.resolve("etc/portage/make.conf").toString());
         Path scenario = slave.resolve("emerge-scenario.sh");
         Path fixtures = AgentJar.BASE.resolve("src/test/resources/fixtures/emerge");
+        // Portage's records (emerge.log, /var/db/pkg) of the replayed run go under the slave's own root
+        Path eroot = slave.resolve("eroot");
+        c.put("binhost.update.eroot", eroot.toString());
+        String records = dev.binhost.agent.emerge.Fixtures.sessionLog(dev.binhost.agent.emerge.Fixtures.entry(merge))
+                .map(log -> "\nEROOT=" + eroot + "\nMERGE_LOG=" + log).orElse("");
         Files.writeString(scenario, "PRETEND=" + fixtures.resolve(pretend) + "\nMERGE=" + fixtures.resolve(merge)
-                + "\nLINE_DELAY=" + lineDelay + "\nARGS_LOG=" + emergeCalls(rig) + "\n");
+                + "\nLINE_DELAY=" + lineDelay + "\nARGS_LOG=" + emergeCalls(rig) + records + "\n");
         return c;
     }
 

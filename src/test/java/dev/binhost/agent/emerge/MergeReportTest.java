@@ -178,6 +178,26 @@ class MergeReportTest {
     }
 
     @Test
+    void afterAnUpdate_theNoticesForTheAdmin_fromWhatEmergePrintedAndRecorded() throws Exception {
+        Recorded rec = Recorded.of("30-");
+        MergeReport r = replay(rec, EmergePlan.parse(Recorded.of("29-").outputText()));
+        assertEquals(MergeReport.Result.SUCCESS, r.result(), r.message());
+        // what Portage left on the host after that run
+        Path registry = eroot.resolve("var/lib/portage/preserved_libs_registry");
+        Files.createDirectories(registry.getParent());
+        Files.copy(rec.dir().resolve("preserved_libs_registry"), registry);
+        Path news = eroot.resolve("var/lib/gentoo/news/news-gentoo.unread");
+        Files.createDirectories(news.getParent());
+        Files.copy(rec.dir().resolve("news-gentoo.unread"), news);
+
+        assertEquals(List.of("1 config file needs updating: /etc/demo-daemon.conf",
+                "preserved libraries kept for 1 package; run emerge @preserved-rebuild", "1 unread news item"),
+                new PortageRecords(eroot).notices(rec.outputText()));
+        assertEquals(List.of(), new PortageRecords(eroot.resolve("none")).notices(Recorded.of("01-").outputText()),
+                "a run that left nothing to look after");
+    }
+
+    @Test
     void noRecords_fallsBackToTheTerminal_andSaysSo() throws Exception {
         Files.createDirectories(eroot.resolve("var/db"));
         Files.writeString(eroot.resolve("var/db/pkg"), "not a directory");

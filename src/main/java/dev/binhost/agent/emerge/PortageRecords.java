@@ -162,6 +162,47 @@ public final class PortageRecords {
         }
     }
 
+    /** Lines of a failed build kept for the report: the build's last output before emerge's error, and the error. */
+    static final int EXCERPT_LINES = 12;
+
+    /**
+     * The error excerpt of the first failed package: the lines before emerge's {@code * ERROR: <cpv>… failed}
+     * (the compiler's or the build system's message) and that line with the next, from the run's output, or
+     * under {@code --jobs} from the build log Portage kept; empty when neither has it.
+     */
+    public List<String> errorExcerpt(MergeReport report, String output) {
+        if (report.failed().isEmpty()) {
+            return List.of();
+        }
+        String cpv = report.failed().get(0);
+        List<String> found = excerpt(cpv, output);
+        if (found.isEmpty()) {
+            Path log = buildLogs.resolve(cpv).resolve("temp/build.log");
+            try {
+                if (Files.isRegularFile(log) && Files.size(log) <= (64 << 20)) {
+                    found = excerpt(cpv, Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+            } catch (IOException e) {
+                Log.debugf("Cannot read %s: %s", log, e.getMessage());
+            }
+        }
+        return found;
+    }
+
+    private static List<String> excerpt(String cpv, String text) {
+        List<String> lines = text.lines().map(l -> Ansi.strip(l).stripTrailing()).toList();
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i).strip();
+            if (l.startsWith("* ERROR: " + cpv) && l.contains(" failed (")) {
+                int from = Math.max(0, i - EXCERPT_LINES);
+                List<String> out = new ArrayList<>(lines.subList(from, Math.min(lines.size(), i + 2)));
+                out.removeIf(String::isBlank);
+                return List.copyOf(out);
+            }
+        }
+        return List.of();
+    }
+
     /**
      * What emerge left for the admin after a run, as it printed it ({@code output}, the run's output tail) or
      * records it: config files waiting for a merge (printed: the ._cfg files are issue 14's), preserved libraries

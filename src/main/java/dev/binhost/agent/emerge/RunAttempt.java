@@ -43,6 +43,7 @@ public final class RunAttempt implements AutoCloseable {
     String policy;
     MergeReport merged;
     List<String> notices = List.of();
+    List<String> errorExcerpt = List.of();
     Integer exitCode;
     String planLog;
     String log;
@@ -140,12 +141,12 @@ public final class RunAttempt implements AutoCloseable {
     }
 
     /** The history's merge section of a report. */
-    static RunRecord.Merge mergeOf(MergeReport m, List<String> notices) {
+    static RunRecord.Merge mergeOf(MergeReport m, List<String> notices, List<String> errorExcerpt) {
         return new RunRecord.Merge(
                 m.installed().stream().filter(MergeReport.Installed::binary).map(MergeReport.Installed::cpv).toList(),
                 m.installed().stream().filter(i -> !i.binary()).map(MergeReport.Installed::cpv).toList(),
                 m.failed(), m.notInstalled().stream().map(n -> new RunRecord.Missing(n.cpv(), n.why())).toList(),
-                m.blockedBy(), m.resumeLeft(), m.source(), notices);
+                m.blockedBy(), m.resumeLeft(), m.source(), notices, errorExcerpt);
     }
 
     /** The record as of now: {@code endedAt}, {@code outcome} and {@code message} null while it runs (the marker). */
@@ -159,7 +160,7 @@ public final class RunAttempt implements AutoCloseable {
                 plan.notices().stream().filter(n -> n.severity() != EmergePlan.Severity.INFO)
                         .map(EmergePlan.Notice::headline).toList());
         MergeReport m = merged;
-        RunRecord.Merge merge = m == null ? null : mergeOf(m, notices);
+        RunRecord.Merge merge = m == null ? null : mergeOf(m, notices, errorExcerpt);
         return new RunRecord(id, reason.tag(), requestedBy, startedAt.toString(), endedAt, List.copyOf(checks), p,
                 policy, how, exitCode, m == null || m.failed().isEmpty() ? null : m.failed().get(0),
                 m == null ? null : m.failedPhase().orElse(null), why,

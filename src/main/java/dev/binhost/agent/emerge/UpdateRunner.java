@@ -223,7 +223,7 @@ public class UpdateRunner {
                     + report.installed().size() + " packages merged (" + report.installedBinary() + " binary, "
                     + report.installedCompiled() + " compiled)" + (stillRunning ? "; emerge (pid "
                     + marker.emergePid() + ") is still running" : ""), null, null, null, report.installedBinary(),
-                    report.installedCompiled(), RunAttempt.mergeOf(report, List.of()));
+                    report.installedCompiled(), RunAttempt.mergeOf(report, List.of(), List.of()));
             pending.set(report.resumeLeft().size());
         } else {
             ended = r.withEnd(clock.instant().toString(), RunOutcome.INTERRUPTED, why + progress
@@ -278,7 +278,7 @@ public class UpdateRunner {
         RunRecord ended = r.endedWith(clock.instant().toString(), outcome, message,
                 logged.isPresent() ? logged.getAsInt() : null,
                 report.failed().isEmpty() ? null : report.failed().get(0), report.failedPhase().orElse(null),
-                report.installedBinary(), report.installedCompiled(), RunAttempt.mergeOf(report, List.of()));
+                report.installedBinary(), report.installedCompiled(), RunAttempt.mergeOf(report, List.of(), List.of()));
         history.append(ended);
         Files.deleteIfExists(markerFile());
         registry.counter("binhost.update.runs", "outcome", outcome.tag()).increment();
@@ -623,6 +623,7 @@ public class UpdateRunner {
                 run.progress().snapshot(), result.exitCode(), result.timedOut());
         recordMerge(run, report);
         run.notices = records.notices(result.outputTail());
+        run.errorExcerpt = records.errorExcerpt(report, result.outputTail());
         run.end(outcomeOf(report.result()), report.message());
     }
 

@@ -117,9 +117,11 @@ public record RunRecord(
      * @param countsFrom   "records", or which record was missing and what stood in for it
      * @param notices      what emerge reported after the merge for the admin (preserved libraries, config files
      *                     waiting, unread news); empty when none
+     * @param errorExcerpt the first failed package's last build output and emerge's error line; empty when none
      */
     public record Merge(List<String> binary, List<String> built, List<String> failed, List<Missing> notInstalled,
-            List<String> blockedBy, List<String> resumeLeft, String countsFrom, List<String> notices) {
+            List<String> blockedBy, List<String> resumeLeft, String countsFrom, List<String> notices,
+            List<String> errorExcerpt) {
     }
 
     /** A package the plan approved that the run did not install, and why. */

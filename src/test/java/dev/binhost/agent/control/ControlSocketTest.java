@@ -75,8 +75,8 @@ class ControlSocketTest {
         assertEquals(Cli.FINDINGS, cli.run("trigger"));
 
         String said = err.toString(StandardCharsets.UTF_8);
-        assertTrue(said.startsWith("update run refused: not queued: a run now would be blocked by master-up (master "
-                + "127.0.0.1 is DOWN"), said);
+        assertTrue(said.startsWith("update run refused: not queued: a run now would be blocked by "), said);
+        assertTrue(said.contains("master-up (master 127.0.0.1 is DOWN"), said);
         assertEquals("", out.toString(StandardCharsets.UTF_8));
         assertEquals(before, updates.status().get("last"), "nothing ran");
         assertEquals("idle", updates.status().get("state"));

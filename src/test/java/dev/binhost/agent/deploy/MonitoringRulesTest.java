@@ -37,7 +37,7 @@ public class MonitoringRulesTest {
         Assumptions.assumeTrue(Sh.onPath("promtool"), "promtool is not installed (apt-get install prometheus)");
         Sh.Result check = Sh.run(List.of("promtool", "check", "rules", DIR.resolve("binhost-agent.rules.yml").toString()), Map.of(), 60);
         assertEquals(0, check.exit(), check.all());
-        assertTrue(check.all().contains("SUCCESS: 7 rules found"), check.all());
+        assertTrue(check.all().contains("SUCCESS: 8 rules found"), check.all());
 
         Sh.Result test = Sh.run(List.of("sh", "-c", "cd deploy/monitoring && promtool test rules binhost-agent.rules.test.yml"),
                 Map.of(), 120);

@@ -47,8 +47,8 @@ class MergeReportTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"01-", "02-", "03-"})
-    void parallelJobs_countsArePortagesOwn_sevenBinaryThreeBuilt(String prefix) {
+    @ValueSource(strings = {"01-", "02-", "03-", "31-", "32-", "33-", "20-", "22-", "23-", "24-", "25-"})
+    void optionsAdminsUse_jobsQuietVerboseColor_countsArePortagesOwn_sevenBinaryThreeBuilt(String prefix) {
         Recorded rec = Recorded.of(prefix);
         // the approved plan: the pretend run of the same host and state
         EmergePlan plan = EmergePlan.parse(Fixtures.entry("029-").text());
@@ -99,6 +99,11 @@ class MergeReportTest {
                 r.notInstalled().get(1).why());
         assertTrue(r.message().startsWith("app-misc/demo-broken-1.0 failed in the compile phase (exit 1) after merged 5 of "),
                 r.message());
+        List<String> excerpt = records.errorExcerpt(r, e.text());
+        assertEquals("make: *** [Makefile:9: demo-broken] Error 1", excerpt.get(excerpt.size() - 3));
+        assertEquals("* ERROR: app-misc/demo-broken-1.0::gentoo failed (compile phase):", excerpt.get(excerpt.size() - 2).strip());
+        assertEquals("*   emake failed", excerpt.get(excerpt.size() - 1).strip());
+        assertTrue(excerpt.stream().anyMatch(l -> l.contains("error:") && l.contains("undeclared")), excerpt.toString());
     }
 
     @ParameterizedTest

@@ -31,7 +31,8 @@ class UpdateServiceTest {
         Object before = service.status().get("last");
         TriggerOutcome o = service.trigger("test");
         assertEquals(TriggerOutcome.Result.REFUSED, o.result(), o.message());
-        assertTrue(o.message().startsWith("not queued: a run now would be blocked by master-up ("), o.message());
+        assertTrue(o.message().startsWith("not queued: a run now would be blocked by "), o.message());
+        assertTrue(o.message().contains("master-up (master 127.0.0.1 is DOWN"), o.message());
         var status = sections.stream().filter(s -> s.section().equals("update")).findFirst().orElseThrow().status();
         assertTrue(status.containsKey("nextScheduled"));
         assertEquals(before, status.get("last"), "a refused trigger runs nothing and records nothing: " + status);

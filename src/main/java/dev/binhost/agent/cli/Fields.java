@@ -78,6 +78,12 @@ final class Fields {
         return map.get(key) instanceof Number n ? n.longValue() : null;
     }
 
+    /** A list of texts; empty when absent or not a list (items that are not text are left out). */
+    java.util.List<String> texts(String key) {
+        return map.get(key) instanceof java.util.List<?> l
+                ? l.stream().filter(String.class::isInstance).map(String.class::cast).toList() : java.util.List.of();
+    }
+
     /** A nested section; null when absent or not an object. */
     Fields section(String key) {
         return map.get(key) instanceof Map<?, ?> m ? new Fields(m) : null;

@@ -70,13 +70,19 @@ final class UpdateLine implements StatusLine.Renderer {
             s.append(' ').append(RelativeTime.ago(ended, now));
         }
         s.append(": ").append(outcome == null ? "outcome unknown" : outcome);
-        Long binaries = last.number("binaries");
-        Long compiled = last.number("compiled");
+        // what was installed (Portage's records); an older agent's status has only the plan's counts
+        Long binaries = last.number("installedBinary") != null ? last.number("installedBinary") : last.number("binaries");
+        Long compiled = last.number("installedCompiled") != null ? last.number("installedCompiled")
+                : last.number("compiled");
         if ("success".equals(outcome) && (binaries != null || compiled != null)) {
             s.append(", ").append(binaries == null ? 0 : binaries).append(" binary, ")
                     .append(compiled == null ? 0 : compiled).append(" built");
         } else if (last.text("message") != null) {
             s.append(": ").append(last.text("message"));
+        }
+        List<String> notices = last.texts("notices");
+        if (!notices.isEmpty()) {
+            s.append("; emerge left for you: ").append(String.join(", ", notices));
         }
         return s.toString();
     }

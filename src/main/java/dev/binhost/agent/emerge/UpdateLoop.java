@@ -300,6 +300,12 @@ public final class UpdateLoop implements AutoCloseable {
             l.put("compiled", r.plan() == null ? null : r.plan().compiled());
             l.put("compiledPackages", r.plan() == null ? null : r.plan().compiledPackages().stream()
                     .map(c -> c.cpv() + ": " + c.detail()).toList());
+            l.put("installedBinary", r.installedBinary());
+            l.put("installedCompiled", r.installedCompiled());
+            l.put("notInstalled", r.merge() == null ? null : r.merge().notInstalled().stream()
+                    .map(n -> n.cpv() + ": " + n.why()).toList());
+            l.put("notices", r.merge() == null ? null : r.merge().notices());
+            l.put("resolution", r.resolution());
             l.put("log", r.log());
             return (Object) l;
         }).orElse(null));

@@ -191,6 +191,28 @@ class StatusTextTest {
     }
 
     @Test
+    void lastRunPartial_isAProblem_countsAreWhatWasInstalled_andTheNoticesAreShown() throws Exception {
+        Map<String, Object> s = capture("status-demo.json");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> last = (Map<String, Object>) section(s, "update").get("last");
+        last.put("outcome", "success");
+        last.put("installedBinary", 6);
+        last.put("installedCompiled", 2);
+        last.put("notices", List.of("1 config file needs updating: /etc/demo-daemon.conf", "1 unread news item"));
+        String text = render(s, NOW);
+        assertTrue(text.contains("last run 20 s ago: success, 6 binary, 2 built; emerge left for you: 1 config file "
+                + "needs updating: /etc/demo-daemon.conf, 1 unread news item;"), text);
+
+        last.put("outcome", "partial");
+        last.put("message", "merged 3 of 3 packages (3 binary, 0 compiled); not installed: app-misc/demo-cli (no usable"
+                + " binary on the master (binaries only))");
+        last.remove("notices");
+        text = render(s, NOW);
+        assertTrue(text.contains("last run 20 s ago: partial: merged 3 of 3 packages"), text);
+        assertTrue(lines(text).get(1).startsWith("! "), "a partial run is listed first as a problem: " + text);
+    }
+
+    @Test
     void unknownSections_shownRaw_anErrorEntryIsAProblem() throws Exception {
         Map<String, Object> s = capture("status-demo.json");
         Map<String, Object> health = new LinkedHashMap<>();

@@ -233,11 +233,16 @@ class UpdateLoopTest {
         assertEquals(Optional.of(UpdateRunner.Reason.CATCH_UP), s.due());
     }
 
-    @Test
-    void agentSigkilledMidRun_nextStartRecordsInterrupted_andResumesWithEmergeResume() throws Exception {
-        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    /** A child JVM running one update with the slow stand-in emerge (AgentRunMain), until the test kills it. */
+    private Process startAgentRun() throws java.io.IOException {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), AgentRunMain.class.getName(), tmp.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.out").toFile()).start();
+    }
+
+    @Test
+    void agentSigkilledMidRun_nextStartRecordsInterrupted_andResumesWithEmergeResume() throws Exception {
+        Process agent = startAgentRun();
         long emergePid;
         try {
             emergePid = UpdateRunnerTest.waitForMarkerPid(tmp.resolve("state/current-run.json"));
@@ -282,9 +287,7 @@ class UpdateLoopTest {
 
     @Test
     void agentSigkilledMidRun_theEmergeGoesOn_andTheRestartedAgentRecordsItsEndFromTheRecords() throws Exception {
-        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), AgentRunMain.class.getName(), tmp.toString())
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.out").toFile()).start();
+        Process agent = startAgentRun();
         long emergePid;
         try {
             emergePid = UpdateRunnerTest.waitForMarkerPid(tmp.resolve("state/current-run.json"));

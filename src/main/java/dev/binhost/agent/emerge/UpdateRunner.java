@@ -624,7 +624,18 @@ public class UpdateRunner {
         recordMerge(run, report);
         run.notices = records.notices(result.outputTail());
         run.errorExcerpt = records.errorExcerpt(report, result.outputTail());
-        run.end(outcomeOf(report.result()), report.message());
+        String message = report.message();
+        if (report.result() == MergeReport.Result.FAILED && report.failed().isEmpty()) {
+            // emerge failed before merging what was left: its own error says why (a blocker the real run found)
+            Optional<String> why = printed.errors().stream().findFirst().map(EmergePlan.Notice::headline)
+                    .or(() -> printed.hasUnsatisfiedHardBlocker()
+                            ? Optional.of("hard blocker: " + printed.blockers().get(0).text()) : Optional.empty());
+            if (why.isPresent()) {
+                message = "emerge exited " + report.exitCode() + ": " + why.get()
+                        + message.substring(("emerge exited " + report.exitCode()).length());
+            }
+        }
+        run.end(outcomeOf(report.result()), message);
     }
 
     private void recordMerge(RunAttempt run, MergeReport report) {

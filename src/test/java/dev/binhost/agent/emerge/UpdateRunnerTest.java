@@ -393,6 +393,16 @@ class UpdateRunnerTest {
     }
 
     @Test
+    void run_realRunStoppedByAHardBlocker_failedNamingIt() {
+        StandIn s = new StandIn(tmp).fixtures("016-", "059-");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.FAILED, r.outcome(), r.message());
+        assertTrue(r.message().startsWith("emerge exited 1: "), r.message());
+        assertTrue(r.message().contains("cannot be"), r.message());
+        assertEquals(0, r.installedBinary() + r.installedCompiled());
+    }
+
+    @Test
     void run_emergeSkipsTheOnlyUpdate_blockedNotNothingToDo_andNoRealRun() {
         StandIn s = new StandIn(tmp);
         s.scenarioKeys.put("PRETEND", Recorded.of("11-").output().toString());

@@ -374,7 +374,10 @@ public class UpdateRunner {
             if (run.binariesOnlyByPower || config.binariesOnly() == UpdateConfig.BinariesOnly.USEPKGONLY) {
                 args.add("--usepkgonly");
             }
-            args.addAll(UsepkgOnly.safetyArgs(args));
+            // binaries only asked for here or in make.conf's EMERGE_DEFAULT_OPTS: emerge then ignores USE and deps
+            List<String> effective = new ArrayList<>(defaultOpts());
+            effective.addAll(args);
+            args.addAll(UsepkgOnly.safetyArgs(effective));
             planAndApply(run, args);
         }
     }
@@ -388,6 +391,17 @@ public class UpdateRunner {
         RunAttempt probe = new RunAttempt("probe", Reason.TRIGGER, "", clock.instant(), a -> null);
         immediateChecks(probe);
         return probe.checks().stream().filter(c -> !c.ok()).toList();
+    }
+
+    /** make.conf's EMERGE_DEFAULT_OPTS as words; empty when make.conf cannot be read (BuildReasons says so). */
+    private List<String> defaultOpts() {
+        try {
+            String opts = dev.binhost.agent.portage.MakeConf.evaluate(dev.binhost.agent.portage.MakeConf
+                    .read(config.makeConf())).get("EMERGE_DEFAULT_OPTS");
+            return opts == null || opts.isBlank() ? List.of() : List.of(opts.strip().split("\\s+"));
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
     }
 
     private boolean checkPreconditions(RunAttempt run) {

@@ -393,6 +393,16 @@ class UpdateRunnerTest {
     }
 
     @Test
+    void run_binariesOnlyFromEmergeDefaultOpts_alsoGetsTheSafetyOptions() throws Exception {
+        StandIn s = new StandIn(tmp).fixtures("016-", "020-");
+        Files.createDirectories(tmp.resolve("etc/portage"));
+        Files.writeString(tmp.resolve("etc/portage/make.conf"), "EMERGE_DEFAULT_OPTS=\"--jobs 2 --usepkgonly\"\n");
+        RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");
+        assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
+        assertEquals(SEED_ARGS + " --binpkg-respect-use=y --binpkg-changed-deps=y --pretend --verbose", s.calls().get(0));
+    }
+
+    @Test
     void run_realRunStoppedByAHardBlocker_failedNamingIt() {
         StandIn s = new StandIn(tmp).fixtures("016-", "059-");
         RunRecord r = s.runner().run(UpdateRunner.Reason.SCHEDULE, "schedule");

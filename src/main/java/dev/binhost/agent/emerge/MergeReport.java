@@ -233,8 +233,17 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
                 .toList();
     }
 
+    /** The atom a notice names in quotes on its headline (no-ebuilds, masked: {@code "dev-libs/foo"}), if any. */
+    private static final java.util.regex.Pattern QUOTED = java.util.regex.Pattern.compile("\"([^\"\\s]+/[^\"\\s]+)\"");
+
     private static String blockingText(EmergePlan.Notice n) {
         List<String> atoms = atoms(n);
+        if (atoms.isEmpty() && !n.lines().isEmpty()) {
+            // the missing or masked dependency is named on the headline itself; it names what is missing, not an
+            // update left out, so it is not counted in blockedCount
+            java.util.regex.Matcher m = QUOTED.matcher(n.lines().get(0));
+            atoms = m.find() ? List.of(m.group(1)) : atoms;
+        }
         String what = switch (n.kind()) {
             case "skipped-updates" -> "updates skipped (dependency conflict)";
             case "world-file" -> "world file problems";

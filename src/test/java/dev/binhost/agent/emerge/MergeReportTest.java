@@ -168,6 +168,23 @@ class MergeReportTest {
     }
 
     @Test
+    void updateSkippedForADependencyThatExistsNowhere_theMessageNamesThatDependency_pendingCountsTheUpdateOnly() {
+        // found running the agent against the harness's real emerge (HarnessTableTest, scenario 8): the message
+        // ended "no ebuilds to satisfy" without naming what, as emerge names it on the headline in quotes
+        Recorded rec = Recorded.of("12-");
+        EmergePlan plan = EmergePlan.parse(rec.outputText());
+        MergeReport r = replay(rec, plan);
+        assertTrue(r.blockedBy().contains("no ebuilds to satisfy: dev-libs/demo-vanished"), r.blockedBy().toString());
+        assertTrue(r.message().contains("dev-libs/demo-vanished"), r.message());
+        assertEquals(1, MergeReport.blockedCount(plan), "one update left out: app-misc/demo-cli");
+        // emerge names the masked dependency the same way
+        EmergePlan masked = EmergePlan.parse(Recorded.of("14-").outputText());
+        assertTrue(MergeReport.blockers(masked).stream().anyMatch(b -> b.endsWith(": >=dev-libs/libdemo-1.3.0")),
+                MergeReport.blockers(masked).toString());
+        assertEquals(1, MergeReport.blockedCount(masked));
+    }
+
+    @Test
     void binariesOnly_packagesWithoutAUsableBinaryAreDropped_partial_eachNamedWithWhy() {
         Recorded rec = Recorded.of("10-");
         EmergePlan plan = EmergePlan.parse(Recorded.of("09-").outputText());

@@ -119,6 +119,13 @@ public record EmergePlan(
         return blockers.stream().anyMatch(b -> b.hard() && !b.satisfied());
     }
 
+    /** Why emerge refused this plan, as it said: its first error's headline, or the hard blocker; empty if neither. */
+    public Optional<String> whyRefused() {
+        return errors().stream().findFirst().map(Notice::headline)
+                .or(() -> hasUnsatisfiedHardBlocker() ? Optional.of("hard blocker " + blockers.get(0).text())
+                        : Optional.empty());
+    }
+
     /** Parses emerge's output; colour codes are removed first. Never throws on unknown lines: it skips them. */
     public static EmergePlan parse(String output) {
         String[] lines = Ansi.strip(output).split("\r?\n", -1);

@@ -99,6 +99,7 @@ public class UpdateRunner {
     private final AtomicLong lastSuccessEpoch = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
     private volatile Orphan orphan;
+    private final PortageRecords records;
 
     public UpdateRunner(UpdateConfig config, Path stateDir, Path logDir, Path procDir, ProcessRunner runner,
             Posix posix,
@@ -112,6 +113,7 @@ public class UpdateRunner {
         this.posix = posix;
         this.preconditions = preconditions;
         this.refresher = refresher;
+        this.records = new PortageRecords(config.eroot());
         this.history = new RunHistory(new StateDir(stateDir).history(), config.historyKeep());
         this.clock = clock;
         this.registry = registry;
@@ -194,15 +196,7 @@ public class UpdateRunner {
             return Optional.empty();
         }
         RunRecord r = marker.record();
-        String progress = "";
-        Optional<Path> log = logOf(r);
-        if (log.isPresent() && Files.exists(log.get())) {
-            EmergeProgress.Snapshot s = EmergeProgress.of(new String(Files.readAllBytes(log.get()), StandardCharsets.UTF_8));
-            progress = "; its log shows " + s.completed() + " of " + s.total() + " packages merged"
-                    + s.current().map(c -> ", " + c + " in progress").orElse("");
-        }
         boolean stillRunning = marker.emergePid() != null && alive(marker.emergePid());
-        PortageRecords records = new PortageRecords(config.eroot());
         if (stillRunning && marker.records() != null && marker.phase() == RunPhase.APPLY) {
             // what emerge had done and still had to do when the agent came back: the run's whole list
             List<MergeReport.Expected> expected = new ArrayList<>(records.startedSince(marker.records()));
@@ -217,7 +211,7 @@ public class UpdateRunner {
         String why = "the agent stopped during " + (marker.phase() == null ? "its run"
                 : "the " + marker.phase().tag() + " phase");
         if (marker.records() != null) {
-            MergeReport report = records.report(MergeReport.Expected.fromResume(List.of()), null, marker.records(),
+            MergeReport report = records.report(List.of(), null, marker.records(),
                     new EmergeProgress().snapshot(), -1, false);
             ended = r.endedWith(clock.instant().toString(), RunOutcome.INTERRUPTED, why + "; Portage's records show "
                     + report.installed().size() + " packages merged (" + report.installedBinary() + " binary, "
@@ -226,6 +220,12 @@ public class UpdateRunner {
                     report.installedCompiled(), RunAttempt.mergeOf(report, List.of(), List.of()));
             pending.set(report.resumeLeft().size());
         } else {
+            // a marker from before the records mark (an older version's): only emerge's terminal log tells
+            String progress = logOf(r).filter(Files::exists).map(p -> {
+                EmergeProgress.Snapshot s = terminalOf(r);
+                return "; its log shows " + s.completed() + " of " + s.total() + " packages merged"
+                        + s.current().map(c -> ", " + c + " in progress").orElse("");
+            }).orElse("");
             ended = r.withEnd(clock.instant().toString(), RunOutcome.INTERRUPTED, why + progress
                     + (stillRunning ? "; emerge (pid " + marker.emergePid() + ") is still running" : ""));
         }
@@ -259,17 +259,9 @@ public class UpdateRunner {
             return Optional.empty();
         }
         orphan = null;
-        PortageRecords records = new PortageRecords(config.eroot());
         OptionalInt logged = records.exitStatusSince(o.marker().records());
         RunRecord r = o.marker().record();
-        EmergeProgress.Snapshot terminal = logOf(r).filter(Files::exists).map(p -> {
-            try {
-                return EmergeProgress.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                return new EmergeProgress().snapshot();
-            }
-        }).orElseGet(() -> new EmergeProgress().snapshot());
-        MergeReport report = records.report(o.expected(), null, o.marker().records(), terminal,
+        MergeReport report = records.report(o.expected(), null, o.marker().records(), terminalOf(r),
                 logged.orElse(-1), false);
         RunOutcome outcome = logged.isEmpty() && report.result() == MergeReport.Result.FAILED
                 ? RunOutcome.INTERRUPTED : outcomeOf(report.result());
@@ -282,9 +274,7 @@ public class UpdateRunner {
         history.append(ended);
         Files.deleteIfExists(markerFile());
         registry.counter("binhost.update.runs", "outcome", outcome.tag()).increment();
-        registry.counter("binhost.update.packages", "kind", "binary").increment(report.installedBinary());
-        registry.counter("binhost.update.packages", "kind", "compiled").increment(report.installedCompiled());
-        pending.set(report.pending());
+        countMerged(report);
         if (outcome == RunOutcome.SUCCESS) {
             lastSuccessEpoch.set(clock.instant().getEpochSecond());
         }
@@ -295,6 +285,17 @@ public class UpdateRunner {
             Log.errorf(e, "Notify command after run %s failed", r.id());
         }
         return Optional.of(ended);
+    }
+
+    /** Where a run's emerge got according to its terminal log; an empty snapshot when there is none. */
+    private static EmergeProgress.Snapshot terminalOf(RunRecord r) {
+        return logOf(r).filter(Files::exists).map(p -> {
+            try {
+                return EmergeProgress.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                return new EmergeProgress().snapshot();
+            }
+        }).orElseGet(() -> new EmergeProgress().snapshot());
     }
 
     private static Optional<Path> logOf(RunRecord r) {
@@ -480,9 +481,7 @@ public class UpdateRunner {
         run.plan = plan;
         if (planned.timedOut() || planned.exitCode() != 0) {
             String why = planned.timedOut() ? "the plan passed its deadline of " + config.planDeadline()
-                    : "emerge --pretend exited " + planned.exitCode() + plan.errors().stream().findFirst()
-                            .map(n -> ": " + n.headline()).orElse(plan.hasUnsatisfiedHardBlocker()
-                                    ? ": hard blocker " + plan.blockers().get(0).text() : "");
+                    : "emerge --pretend exited " + planned.exitCode() + plan.whyRefused().map(w -> ": " + w).orElse("");
             run.exitCode = planned.exitCode();
             run.end(RunOutcome.PLAN_FAILED, why);
             return;
@@ -528,7 +527,6 @@ public class UpdateRunner {
         run.resolution = "one-pass";
         run.phase(RunPhase.PLAN);
         writeMarker(run, null, null);
-        PortageRecords records = new PortageRecords(config.eroot());
         RecordsMark mark = records.mark();
         AtomicReference<UpdatePolicy.Decision> decided = new AtomicReference<>();
         AskedEmerge.Result asked;
@@ -576,16 +574,12 @@ public class UpdateRunner {
             }
             case DECLINED -> {
                 UpdatePolicy.Decision d = decided.get();
-                if (d.action() == UpdatePolicy.Action.NOTHING_TO_DO) {
-                    nothingToDo(run, run.plan, d);
-                    return Optional.empty();
-                }
-                run.end(switch (d.action()) {
-                    case NOTHING_TO_DO -> RunOutcome.NOTHING_TO_DO;
-                    case REFUSE -> RunOutcome.REFUSED;
-                    case NOTIFY_ONLY -> RunOutcome.PLANNED;
+                switch (d.action()) {
+                    case NOTHING_TO_DO -> nothingToDo(run, run.plan, d);
+                    case REFUSE -> run.end(RunOutcome.REFUSED, d.message());
+                    case NOTIFY_ONLY -> run.end(RunOutcome.PLANNED, d.message());
                     case APPLY -> throw new IllegalStateException("the policy applied the plan but No was answered");
-                }, d.message());
+                }
             }
             case NOTHING_TO_MERGE -> {
                 run.plan = BuildReasons.explain(plan, config.makeConf(), args);
@@ -600,9 +594,8 @@ public class UpdateRunner {
                 CommandResult planned = result.orElseThrow();
                 String why = asked.ending() == AskedEmerge.Ending.PROMPT_TIMEOUT
                         ? "the plan passed its deadline of " + config.planDeadline() + " (emerge --ask had not asked)"
-                        : "emerge --ask exited " + planned.exitCode() + " before asking" + plan.errors().stream()
-                                .findFirst().map(n -> ": " + n.headline()).orElse(plan.hasUnsatisfiedHardBlocker()
-                                        ? ": hard blocker " + plan.blockers().get(0).text() : "");
+                        : "emerge --ask exited " + planned.exitCode() + " before asking"
+                                + plan.whyRefused().map(w -> ": " + w).orElse("");
                 run.exitCode = planned.exitCode();
                 run.end(RunOutcome.PLAN_FAILED, why);
             }
@@ -614,7 +607,6 @@ public class UpdateRunner {
         Path log = newLog(run.id() + "-emerge.log");
         run.log = log.toString();
         run.phase(RunPhase.APPLY);
-        PortageRecords records = new PortageRecords(config.eroot());
         List<MergeReport.Expected> expected = run.reason() == Reason.RESUME
                 ? MergeReport.Expected.fromResume(records.resumeList())
                 : MergeReport.Expected.fromPlan(run.plan == null ? List.of() : run.plan.packages());
@@ -641,9 +633,7 @@ public class UpdateRunner {
         String message = report.message();
         if (report.result() == MergeReport.Result.FAILED && report.failed().isEmpty()) {
             // emerge failed before merging what was left: its own error says why (a blocker the real run found)
-            Optional<String> why = printed.errors().stream().findFirst().map(EmergePlan.Notice::headline)
-                    .or(() -> printed.hasUnsatisfiedHardBlocker()
-                            ? Optional.of("hard blocker: " + printed.blockers().get(0).text()) : Optional.empty());
+            Optional<String> why = printed.whyRefused();
             if (why.isPresent()) {
                 message = "emerge exited " + report.exitCode() + ": " + why.get()
                         + message.substring(("emerge exited " + report.exitCode()).length());
@@ -655,6 +645,11 @@ public class UpdateRunner {
     private void recordMerge(RunAttempt run, MergeReport report) {
         run.merged = report;
         run.exitCode = report.exitCode();
+        countMerged(report);
+    }
+
+    /** The packages metric and the pending gauge after a merge. */
+    private void countMerged(MergeReport report) {
         registry.counter("binhost.update.packages", "kind", "binary").increment(report.installedBinary());
         registry.counter("binhost.update.packages", "kind", "compiled").increment(report.installedCompiled());
         pending.set(report.pending());

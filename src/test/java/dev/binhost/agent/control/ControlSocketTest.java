@@ -3,7 +3,6 @@ package dev.binhost.agent.control;
 import dev.binhost.agent.cli.Cli;
 import dev.binhost.agent.cli.CliConfig;
 import dev.binhost.agent.emerge.UpdateService;
-import dev.binhost.agent.history.RunRecord;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -17,8 +16,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;

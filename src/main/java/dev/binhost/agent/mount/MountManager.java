@@ -129,7 +129,7 @@ public class MountManager {
     /** Releases every mount the agent made (the master went down and the policy says release). */
     public synchronized void releaseAll(String why) {
         for (String name : specs.keySet()) {
-            release(name, why);
+            release(name, why, true);
         }
     }
 
@@ -140,7 +140,7 @@ public class MountManager {
             MountState s = state(name);
             switch (machine.action(s, masterUp, now)) {
                 case CANCEL_RELEASE -> cancel(name, (ReleaseDeferred) s);
-                case RELEASE -> release(name, s instanceof ReleaseDeferred d ? d.why() : s.detail());
+                case RELEASE -> release(name, s instanceof ReleaseDeferred d ? d.why() : s.detail(), !masterUp);
                 case MOUNT -> mount(name);
                 case PROBE -> probe(name);
                 case NONE -> { }
@@ -229,10 +229,16 @@ public class MountManager {
 
     /**
      * Unmounts one mount if the agent mounted it and no emerge runs; a busy mount is detached lazily
-     * ({@code umount -l}), and a stale one goes straight there (it may hang a plain umount). A release that
-     * cannot happen now is deferred: the state keeps why it is wanted and what it waits for.
+     * ({@code umount -l}), and a stale one goes straight there (it may hang a plain umount). So does an NFS mount
+     * whose master is down: on a real client a plain umount then waits for the server until the command's
+     * deadline (20 s measured on Linux 6.1, server stopped), where {@code umount -l} detaches at once. A release
+     * that cannot happen now is deferred: the state keeps why it is wanted and what it waits for.
      */
     public synchronized MountStatus release(String name, String why) {
+        return release(name, why, false);
+    }
+
+    private MountStatus release(String name, String why, boolean masterDown) {
         MountSpec spec = spec(name);
         MountState s = state(name);
         Optional<Owner> mine = s.owner();
@@ -241,7 +247,7 @@ public class MountManager {
             return statuses.get(name);
         }
         Instant now = clock.instant();
-        boolean lazyOnly = (s instanceof ReleaseDeferred d ? d.in() : s) instanceof Stale;
+        boolean stale = (s instanceof ReleaseDeferred d ? d.in() : s) instanceof Stale;
         Optional<EmergeRunning> emerge = guard.emergeRunning();
         if (emerge.isPresent()) {
             return defer(name, s, machine.deferred(s, why, emerge.get(), now));
@@ -264,7 +270,7 @@ public class MountManager {
             return put(name, machine.unmounted(s, "unmounted outside the agent", now));
         }
         boolean released = false;
-        if (!lazyOnly) {
+        if (!stale && !(masterDown && there.get().isNfs())) {
             CommandResult plain = run("umount", List.of("umount", spec.target().toString()));
             released = plain.succeeded();
             if (!released) {
@@ -274,7 +280,7 @@ public class MountManager {
         }
         String how = "released";
         if (!released) {
-            CommandResult lazy = run("umount-lazy", List.of("umount", "-l", spec.target().toString()));
+            CommandResult lazy = detachLazily(spec.target(), mine.get());
             how = "released lazily";
             if (!lazy.succeeded()) {
                 return defer(name, s, machine.deferred(s, why, new ReleaseFailed("umount -l " + spec.target()
@@ -394,6 +400,59 @@ public class MountManager {
         count(op.equals("umount-lazy") ? "lazy-umount" : op,
                 r.succeeded() ? "success" : r.timedOut() ? "timeout" : "failure");
         return r;
+    }
+
+    /**
+     * {@code umount -l}, done when the mount has left the mount table. The detach itself is immediate, but the
+     * umount process then tears the NFS client down, and with the server away that waits for it (10 s with
+     * timeo=50,retrans=2, measured on Linux 6.1): the mount is already gone for everyone, so the agent does not
+     * wait, and the process finishes on its own within the command deadline, which a reaper still enforces.
+     */
+    private CommandResult detachLazily(Path target, Owner mine) {
+        Command command = Command.of("umount-lazy", "umount", "-l", target.toString())
+                .deadline(config.commandTimeout()).build();
+        ProcessRunner.Running running;
+        try {
+            running = runner.start(command);
+        } catch (IOException e) {
+            count("lazy-umount", "failure");
+            return new CommandResult(command.label(), 127, Duration.ZERO, false, e.getMessage(), Optional.empty());
+        }
+        long until = System.nanoTime() + config.commandTimeout().toNanos();
+        try {
+            while (running.isAlive() && System.nanoTime() < until) {
+                if (table().byId(mine.mountId()).filter(mine::is).isEmpty()) {
+                    long pid = running.pid();
+                    Log.infof("%s detached; umount (pid %d) goes on tearing down the client on its own", target, pid);
+                    Thread reaper = new Thread(() -> awaitQuietly(running, command), "umount-reaper-" + pid);
+                    reaper.setDaemon(true);
+                    reaper.start();
+                    count("lazy-umount", "success");
+                    return new CommandResult(command.label(), 0, Duration.ZERO, false, "", Optional.empty());
+                }
+                Thread.sleep(50);
+            }
+            CommandResult r = running.await();
+            count("lazy-umount", r.succeeded() ? "success" : r.timedOut() ? "timeout" : "failure");
+            return r;
+        } catch (IOException | IllegalArgumentException e) {
+            CommandResult r = awaitQuietly(running, command);
+            count("lazy-umount", r.succeeded() ? "success" : r.timedOut() ? "timeout" : "failure");
+            return r;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running.cancel();
+            return new CommandResult(command.label(), 130, Duration.ZERO, false, "interrupted", Optional.empty());
+        }
+    }
+
+    private static CommandResult awaitQuietly(ProcessRunner.Running running, Command command) {
+        try {
+            return running.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new CommandResult(command.label(), 130, Duration.ZERO, false, "interrupted", Optional.empty());
+        }
     }
 
     /**

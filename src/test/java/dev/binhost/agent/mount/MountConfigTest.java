@@ -41,7 +41,7 @@ class MountConfigTest {
                 "binhost.mount.on-master-down", "keep"));
         MountConfig.MountSpec packages = c.mounts().get("packages");
         assertEquals("nfs4", packages.effectiveType());
-        assertEquals(List.of("mount", "-t", "nfs4", "-o", "ro,soft,timeo=100,retrans=2,noatime,nodev,nosuid",
+        assertEquals(List.of("mount", "-t", "nfs4", "-o", "ro,soft,timeo=50,retrans=2,retry=0,noatime,nodev,nosuid",
                 "master:/var/cache/binpkgs", "/var/cache/binpkgs"), MountManager.mountArgv(packages));
         assertTrue(packages.readOnly());
         assertEquals(List.of("mount", "/usr/portage"), MountManager.mountArgv(c.mounts().get("portage")));

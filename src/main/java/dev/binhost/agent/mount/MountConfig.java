@@ -21,8 +21,8 @@ public interface MountConfig extends Checked {
     /**
      * Options for an NFS share when none are given: read-only (a slave never writes the master's tree), soft with
      * a bounded timeout (a reader of a dead master gets an I/O error after about 15 s with timeo=50,retrans=2,
-     * measured on a real client, instead of hanging in D state forever), retry=0 (a refused mount fails at once,
-     * not after mount(8)'s two minutes of retries), and noatime/nodev/nosuid (no writes for access times, no
+     * measured on a real client, instead of hanging in D state forever), retry=0 (a mount the server refuses
+     * fails in about a second, not after mount(8)'s two minutes of retries: 125 s measured), and noatime/nodev/nosuid (no writes for access times, no
      * device or setuid files from another machine).
      */
     String NFS_DEFAULT_OPTIONS = "ro,soft,timeo=50,retrans=2,retry=0,noatime,nodev,nosuid";

@@ -404,9 +404,10 @@ public class MountManager {
 
     /**
      * {@code umount -l}, done when the mount has left the mount table. The detach itself is immediate, but the
-     * umount process then tears the NFS client down, and with the server away that waits for it (10 s with
-     * timeo=50,retrans=2, measured on Linux 6.1): the mount is already gone for everyone, so the agent does not
-     * wait, and the process finishes on its own within the command deadline, which a reaper still enforces.
+     * umount process then tears the NFS client down, and with the server away that waits for it (seen on Linux
+     * 6.1: the release showed 10 s after the mount had left the table). The mount is already gone for everyone,
+     * so the agent does not wait; the process finishes on its own within the command deadline, which a reaper
+     * thread still enforces.
      */
     private CommandResult detachLazily(Path target, Owner mine) {
         Command command = Command.of("umount-lazy", "umount", "-l", target.toString())
@@ -422,11 +423,9 @@ public class MountManager {
         try {
             while (running.isAlive() && System.nanoTime() < until) {
                 if (table().byId(mine.mountId()).filter(mine::is).isEmpty()) {
-                    long pid = running.pid();
-                    Log.infof("%s detached; umount (pid %d) goes on tearing down the client on its own", target, pid);
-                    Thread reaper = new Thread(() -> awaitQuietly(running, command), "umount-reaper-" + pid);
-                    reaper.setDaemon(true);
-                    reaper.start();
+                    Log.infof("%s detached; umount (pid %d) goes on tearing down the client on its own", target,
+                            running.pid());
+                    reap(running, command);
                     count("lazy-umount", "success");
                     return new CommandResult(command.label(), 0, Duration.ZERO, false, "", Optional.empty());
                 }
@@ -442,8 +441,16 @@ public class MountManager {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running.cancel();
+            reap(running, command);
             return new CommandResult(command.label(), 130, Duration.ZERO, false, "interrupted", Optional.empty());
         }
+    }
+
+    /** Waits for the command on a thread of its own, which ends it at its deadline (or now, when cancelled). */
+    private static void reap(ProcessRunner.Running running, Command command) {
+        Thread reaper = new Thread(() -> awaitQuietly(running, command), "umount-reaper-" + running.pid());
+        reaper.setDaemon(true);
+        reaper.start();
     }
 
     private static CommandResult awaitQuietly(ProcessRunner.Running running, Command command) {

@@ -40,10 +40,13 @@ class RealNfsE2ETest {
     private static final Path LAB = AgentJar.BASE.resolve("src/test/resources/uml");
     /** What an admin following the seed writes in /etc/fstab: the agent's default options for NFS. */
     private static final String FSTAB_OPTIONS = MountConfig.NFS_DEFAULT_OPTIONS;
+    /** RPC NULL calls the master's NFS server answered. */
+    private static final String NFS_PROBES_OK =
+            "binhost_master_probe_duration_seconds_count{outcome=\"success\",probe=\"nfs\"}";
 
     private Path out;
     private Path results;
-    private final Map<String, String> steps = new LinkedHashMap<>();
+    private final Map<String, Step> steps = new LinkedHashMap<>();
     private int bootExit;
     private String bootLog = "";
 
@@ -107,7 +110,8 @@ class RealNfsE2ETest {
             for (String line : Files.readAllLines(results.resolve("steps.tsv"))) {
                 String[] f = line.split("\t");
                 if (f.length >= 3) {
-                    steps.put(f[0] + "/" + f[1], f[2] + " after " + (f.length > 3 ? f[3] : "?") + " s");
+                    double seconds = f.length > 3 ? Double.parseDouble(f[3]) : 0;
+                    steps.put(f[0] + "/" + f[1], new Step(f[2].equals("ok"), seconds));
                 }
             }
         }
@@ -174,9 +178,10 @@ class RealNfsE2ETest {
     @Test
     void theGuestRanEveryScenario() throws IOException {
         assertEquals(0, bootExit, "guest exit; boot log:\n" + bootLog + "\npayload:\n" + tail("payload.log"));
-        List<String> failed = steps.entrySet().stream().filter(e -> e.getValue().startsWith("FAIL"))
+        List<String> failed = steps.entrySet().stream().filter(e -> !e.getValue().ok())
                 .map(e -> e.getKey() + " " + e.getValue()).toList();
-        assertTrue(failed.isEmpty(), "steps that failed in the guest: " + failed + "\npayload:\n" + tail("payload.log"));
+        assertTrue(failed.isEmpty(), "steps that failed in the guest: " + failed + "\npayload:\n"
+                + tail("payload.log"));
         for (String scenario : List.of("fstab-up", "restart-keeps-ownership", "server-stopped", "export-replaced",
                 "admin-mount-left-alone", "explicit-up", "link-cut", "frozen-idle", "frozen-emerge-reading",
                 "mount-refused")) {
@@ -188,15 +193,15 @@ class RealNfsE2ETest {
     void fstabMount_onKernelNfsd_isNfs4InMountinfo_readyWithTheRpcNullProbeAnswered() throws IOException {
         Snap s = snap("fstab-up", "up");
         s.assertReady();
-        MountLine m = s.mountAtTarget().orElseThrow(() -> new AssertionError("nothing at /mnt/packages:\n" + s.mountinfo));
+        MountLine m = s.mountAtTarget()
+                .orElseThrow(() -> new AssertionError("nothing at /mnt/packages:\n" + s.mountinfo));
         assertEquals("nfs4", m.type);
         assertEquals("10.99.1.1:/packages", m.source);
         assertTrue(m.superOptions.contains("soft") && m.superOptions.contains("vers=4"), m.superOptions);
         assertEquals(1.0, SlaveAgent.metric(s.metrics, "binhost_mount_up{mount=\"packages\"}"), s.metrics);
         // the RPC NULL call to kernel nfsd: the master is UP only when every probe answered
-        assertEquals("UP", check(s.ready, "master").path("status").asText(), s.readyText);
-        assertTrue(SlaveAgent.metric(s.metrics, "binhost_master_probe_duration_seconds_count{outcome=\"success\",probe=\"nfs\"}")
-                >= 1.0, s.metrics);
+        assertEquals("UP", s.ready.check("master").path("status").asText(), s.readyText);
+        assertTrue(SlaveAgent.metric(s.metrics, NFS_PROBES_OK) >= 1.0, s.metrics);
         assertEquals("MOUNTED", mountStatus(s).path("phase").asText(), s.statusJson.toString());
         assertTrue(mountStatus(s).path("ownedByAgent").asBoolean(), s.statusJson.toString());
     }
@@ -255,8 +260,7 @@ class RealNfsE2ETest {
                 assertTrue(List.of(m.superOptions.split(",")).contains(o), o + " in " + m.superOptions);
             }
         }
-        assertTrue(SlaveAgent.metric(s.metrics, "binhost_master_probe_duration_seconds_count{outcome=\"success\",probe=\"nfs\"}")
-                >= 1.0, s.metrics);
+        assertTrue(SlaveAgent.metric(s.metrics, NFS_PROBES_OK) >= 1.0, s.metrics);
     }
 
     @Test
@@ -295,9 +299,9 @@ class RealNfsE2ETest {
                 detail);
         assertTrue(s.mountAtTarget().isEmpty(), s.mountinfo);
         assertEquals(503, s.readyCode);
-        double took = Double.parseDouble(steps.get("mount-refused/mount-error-reported").replaceAll("\\D+ ([\\d.]+) s",
-                "$1").replaceAll("[^\\d.]", ""));
-        assertTrue(took < 60, "reported within a minute of the agent's start, not after mount's 2-minute retry: " + took);
+        double took = steps.get("mount-refused/mount-error-reported").seconds();
+        assertTrue(took < 60, "reported within a minute of the agent's start, not after mount's 2-minute retry: "
+                + took);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -323,8 +327,8 @@ class RealNfsE2ETest {
     }
 
     private void assertStep(String key) throws IOException {
-        String v = steps.get(key);
-        assertTrue(v != null && v.startsWith("ok"), key + ": " + v + "\npayload:\n" + tail("payload.log"));
+        Step v = steps.get(key);
+        assertTrue(v != null && v.ok(), key + ": " + v + "\npayload:\n" + tail("payload.log"));
     }
 
     private String tail(String file) throws IOException {
@@ -337,14 +341,6 @@ class RealNfsE2ETest {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
     }
 
-    private static JsonNode check(JsonNode health, String name) {
-        for (JsonNode c : health.path("checks")) {
-            if (name.equals(c.path("name").asText())) {
-                return c;
-            }
-        }
-        return JSON.missingNode();
-    }
 
     private static JsonNode mountStatus(Snap s) {
         JsonNode m = s.statusJson.findPath("mounts").path("packages");
@@ -362,6 +358,14 @@ class RealNfsE2ETest {
         return new Snap(d);
     }
 
+    /** One step the guest recorded: a wait for a condition or a fact it checked, and how long it took. */
+    record Step(boolean ok, double seconds) {
+        @Override
+        public String toString() {
+            return (ok ? "ok" : "FAIL") + " after " + seconds + " s";
+        }
+    }
+
     record MountLine(String id, String type, String source, String superOptions) {
     }
 
@@ -371,7 +375,7 @@ class RealNfsE2ETest {
         final int liveCode;
         final int readyCode;
         final String readyText;
-        final JsonNode ready;
+        final SlaveAgent.Answer ready;
         final String metrics;
         final JsonNode statusJson;
         final String mountinfo;
@@ -383,7 +387,7 @@ class RealNfsE2ETest {
             liveCode = Integer.parseInt(Files.readString(d.resolve("live.code")).strip());
             readyCode = Integer.parseInt(Files.readString(d.resolve("ready.code")).strip());
             readyText = Files.readString(d.resolve("ready.json"));
-            ready = JSON.readTree(readyText);
+            ready = new SlaveAgent.Answer(readyCode, readyText);
             metrics = Files.readString(d.resolve("metrics.txt"));
             String status = Files.readString(d.resolve("status.json"));
             statusJson = status.isBlank() ? JSON.missingNode() : JSON.readTree(status);

@@ -4,7 +4,8 @@
 # real output to replay from its arguments, and can stop early to play a hang or a crash half-way.
 #
 # Usage: emerge-standin.sh SCENARIO_FILE [emerge arguments...]
-# SCENARIO_FILE is sourced by bash and sets:
+# SCENARIO_FILE is sourced by bash and sets (or defines a function choose, called with the emerge arguments,
+# that sets them per call: a sequence of recorded runs, one per call):
 #   PRETEND=<fixture>   replayed when the arguments contain --pretend (or -p)
 #   MERGE=<fixture>     replayed for a real run
 #   RESUME=<fixture>    replayed for --resume (defaults to MERGE)
@@ -41,6 +42,9 @@ EROOT=""; MERGE_LOG=""; VDB_AFTER=""; MTIMEDB=""; MTIMEDB_DURING=""; ASK_NO_LOG=
 ASK=""; ASK_NO=""; ASK_REFUSED="$(dirname "$(readlink -f "$0")")/../fixtures/ask/ask-refused.rc1.txt"
 # shellcheck disable=SC1090
 source "$scenario"
+# a scenario of several recorded runs in a row defines choose(): it sets the variables above from this call's
+# arguments (which recorded run this call is), and may lay out what that run left on disk
+if declare -F choose >/dev/null; then choose "$@"; fi
 [ -n "$ARGS_LOG" ] && printf '%s\n' "$*" >> "$ARGS_LOG"
 
 pretend=0; resume=0; ask=0

@@ -3,6 +3,9 @@ package dev.binhost.agent.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.binhost.agent.check.Preflight;
+import dev.binhost.agent.followup.FollowUp;
+import dev.binhost.agent.followup.Item;
+import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.control.ControlClient;
 import dev.binhost.agent.control.ControlProtocol;
 import dev.binhost.agent.history.RunHistory;
@@ -24,6 +27,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +61,10 @@ public final class Cli {
                    binhost-agent pull-config            pull the master's config now; ends a rollback's hold (root)
                    binhost-agent rollback-config        put the previous 01* set back and hold pulls there (root)
                    binhost-agent history [--json] [-n N] the last N update runs (default 10)
-                   binhost-agent check                  compare this slave with the master's pulled config
+                   binhost-agent check [--json] [--no-follow-up]
+                                                        compare this slave with the master's pulled config, and
+                                                        say what needs you (config files, preserved libraries,
+                                                        news, GLSAs, restarts, orphans)
             exit codes: 0 ok, 1 findings or action refused/failed, 2 usage, 3 agent not running,
                         4 permission denied, 78 configuration error""";
 
@@ -105,7 +112,7 @@ public final class Cli {
                 case "pull-config" -> configAction(ControlProtocol.PULL_CONFIG, flags(rest, Set.of()));
                 case "rollback-config" -> configAction(ControlProtocol.ROLLBACK_CONFIG, flags(rest, Set.of()));
                 case "history" -> history(rest);
-                case "check" -> check(flags(rest, Set.of("--json")));
+                case "check" -> check(flags(rest, Set.of("--json", "--no-follow-up")));
                 default -> {
                     out.println(USAGE_TEXT);
                     yield OK;
@@ -295,7 +302,7 @@ public final class Cli {
 
     // --- check --------------------------------------------------------------------------------------------
 
-    private int check(Set<String> flags) {
+    private int check(Set<String> flags) throws CliConfig.Invalid {
         Path portage = config.path("binhost.check.portage-dir");
         Path makeConf = portage.resolve("make.conf");
         Preflight.Inputs inputs;
@@ -318,17 +325,43 @@ public final class Cli {
             return FINDINGS;
         }
         List<Finding> findings = Preflight.run(inputs);
+        FollowUp followUp = flags.contains("--no-follow-up") ? null : followUp();
         if (flags.contains("--json")) {
-            print(findings);
-        } else if (findings.isEmpty()) {
-            out.println("ok: nothing to change (" + portage + ")");
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("findings", findings);
+            m.put("followUp", followUp);
+            print(m);
         } else {
+            if (findings.isEmpty()) {
+                out.println("ok: nothing to change (" + portage + ")");
+            }
             for (Finding f : findings) {
                 out.println(f.level() + "  " + f.topic() + ": " + f.what());
                 out.println("         change: " + f.change());
             }
+            if (followUp != null) {
+                List<String> attention = followUp.attention();
+                out.println(attention.isEmpty() ? "follow-up: nothing needs you" : "follow-up:");
+                attention.forEach(a -> out.println("  " + a));
+                followUp.unknown().forEach(u -> out.println("  not known: " + u));
+            }
         }
+        // the exit status is the config's: what an update left is reported, and counted in the agent's metrics
         return findings.stream().anyMatch(f -> f.level() == Finding.Level.PROBLEM) ? FINDINGS : OK;
+    }
+
+    /**
+     * What needs the admin now (config files, preserved libraries, news, GLSAs, restarts, orphans), collected
+     * here as the agent does after a run; the run's own elog and plan are in {@code status}.
+     */
+    private FollowUp followUp() throws CliConfig.Invalid {
+        ProcessRunner runner = new ProcessRunner(new dev.binhost.agent.posix.JnrPosix(), java.time.Duration.ofSeconds(2), 65536);
+        try {
+            return config.followUps(runner).collect(null, null, 0, Item.off("only after a run (see status)"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     private static String readOrEmpty(Path p) throws IOException {

@@ -4,6 +4,10 @@ import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.AgentConfigFile;
 import dev.binhost.agent.config.AgentConfigSourceProvider;
 import dev.binhost.agent.control.ControlConfig;
+import dev.binhost.agent.emerge.UpdateConfig;
+import dev.binhost.agent.followup.FollowUpConfig;
+import dev.binhost.agent.followup.FollowUps;
+import dev.binhost.agent.process.ProcessRunner;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -66,7 +70,8 @@ public final class CliConfig {
         Properties p = new Properties();
         p.putAll(DEFAULTS);
         for (String key : config.getPropertyNames()) {
-            if (key.startsWith("binhost.check.")) {
+            if (key.startsWith("binhost.check.") || key.startsWith("binhost.followup.")
+                    || key.startsWith("binhost.update.")) {
                 config.getOptionalValue(key, String.class).ifPresent(v -> p.setProperty(key, v));
             }
         }
@@ -111,6 +116,27 @@ public final class CliConfig {
             return new PropertiesConfigSource(CliConfig.class.getResource("/application.properties"), 250);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * What {@code check} collects after the preflight, configured as the agent is ({@code binhost.followup.*},
+     * and the update's eroot, make.conf and emerge command), with the mappings' own defaults.
+     */
+    public FollowUps followUps(ProcessRunner runner) throws Invalid {
+        Map<String, String> m = new java.util.HashMap<>();
+        values.stringPropertyNames().stream().filter(k -> k.startsWith("binhost.followup.") || k.startsWith("binhost.update."))
+                .forEach(k -> m.put(k, values.getProperty(k)));
+        try {
+            SmallRyeConfig c = new SmallRyeConfigBuilder().withValidateUnknown(false)
+                    .withMapping(FollowUpConfig.class).withMapping(UpdateConfig.class)
+                    .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                    .withSources(new PropertiesConfigSource(m, "cli", 100)).build();
+            UpdateConfig update = c.getConfigMapping(UpdateConfig.class);
+            return new FollowUps(c.getConfigMapping(FollowUpConfig.class), update.eroot(), update.makeConf(),
+                    update.emergeCommand(), runner, java.time.Clock.systemUTC());
+        } catch (RuntimeException e) {
+            throw new Invalid("binhost.followup/binhost.update: " + e.getMessage());
         }
     }
 

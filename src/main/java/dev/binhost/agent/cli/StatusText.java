@@ -20,8 +20,9 @@ public final class StatusText {
             "master", new MasterLine(),
             "mounts", new MountsLine(),
             "config", new ConfigLine(),
-            "update", new UpdateLine());
-    private static final List<String> ORDER = List.of("master", "mounts", "config", "update");
+            "update", new UpdateLine(),
+            "follow-up", new FollowUpLine());
+    private static final List<String> ORDER = List.of("master", "mounts", "config", "update", "follow-up");
     /** Problems are marked so they stand out even when every line is a problem. */
     static final String PROBLEM = "!";
 

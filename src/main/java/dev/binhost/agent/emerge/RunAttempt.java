@@ -35,6 +35,8 @@ public final class RunAttempt implements AutoCloseable {
     private final String requestedBy;
     private final Instant startedAt;
     private final Recorder recorder;
+    private final String target;
+    private final String follows;
     private final EmergeProgress progress = new EmergeProgress();
     private final List<RunRecord.Check> checks = new ArrayList<>();
     private volatile RunPhase phase = RunPhase.PRECONDITIONS;
@@ -48,17 +50,45 @@ public final class RunAttempt implements AutoCloseable {
     String planLog;
     String log;
     String resolution;
+    /** The world run decided to update Portage alone first: this run emerges sys-apps/portage only. */
+    boolean portageFirst;
+    /** elog's summary file size when the run began (its messages are what was appended since). */
+    long elogMark;
     private RunOutcome outcome;
     private String message;
     private RunRecord recorded;
     private boolean closed;
 
     RunAttempt(String id, UpdateRunner.Reason reason, String requestedBy, Instant startedAt, Recorder recorder) {
+        this(id, reason, requestedBy, startedAt, recorder, null, null);
+    }
+
+    /**
+     * @param target  null for {@code @world}; {@link UpdateRunner#PRESERVED_REBUILD} for a rebuild run
+     * @param follows the id of the run this one follows, or null
+     */
+    RunAttempt(String id, UpdateRunner.Reason reason, String requestedBy, Instant startedAt, Recorder recorder,
+            String target, String follows) {
         this.id = id;
         this.reason = reason;
         this.requestedBy = requestedBy;
         this.startedAt = startedAt;
         this.recorder = recorder;
+        this.target = target;
+        this.follows = follows;
+    }
+
+    /** What the run emerges: null for @world, {@code @preserved-rebuild}, or Portage once it went first. */
+    public String target() {
+        return portageFirst ? UpdateRunner.PORTAGE : target;
+    }
+
+    public String follows() {
+        return follows;
+    }
+
+    public String requestedBy() {
+        return requestedBy;
     }
 
     public String id() {
@@ -165,6 +195,6 @@ public final class RunAttempt implements AutoCloseable {
                 policy, how, exitCode, m == null || m.failed().isEmpty() ? null : m.failed().get(0),
                 m == null ? null : m.failedPhase().orElse(null), why,
                 m == null ? null : m.installedBinary(), m == null ? null : m.installedCompiled(), planLog, log,
-                resolution, merge);
+                resolution, merge, target(), follows, null);
     }
 }

@@ -13,7 +13,9 @@ public enum RunPhase {
     PRECONDITIONS("preconditions"),
     CONFIG_PULL("config-pull"),
     PLAN("plan"),
-    APPLY("apply");
+    APPLY("apply"),
+    /** After the run: collecting what it left for the admin (config files, preserved libraries, news, …). */
+    FOLLOW_UP("follow-up");
 
     private final String tag;
 

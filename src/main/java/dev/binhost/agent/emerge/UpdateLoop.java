@@ -192,16 +192,24 @@ public final class UpdateLoop implements AutoCloseable {
         RunAttempt attempt = runner.begin(queued.reason(), queued.by());
         RunRecord recorded = null;
         try {
-            try (attempt) {
+            try (RunAttempt first = attempt) {
                 synchronized (this) {
-                    state = UpdateState.on(state, new UpdateState.Started(attempt.id())).state();
+                    state = UpdateState.on(state, new UpdateState.Started(first.id())).state();
                 }
-                runner.perform(attempt);
+                runner.perform(first);
             }
             recorded = attempt.record();
             boolean scheduled = queued.reason() == UpdateRunner.Reason.SCHEDULE
                     || queued.reason() == UpdateRunner.Reason.CATCH_UP;
             schedule.ran(scheduled, recorded.outcome().gotThrough());
+            // what the run calls for (the rest after Portage, @preserved-rebuild) runs now, in the same Running state
+            for (Optional<RunAttempt> more = runner.next(recorded); more.isPresent(); more = runner.next(recorded)) {
+                attempt = more.get();
+                try (RunAttempt follow = attempt) {
+                    runner.perform(follow);
+                }
+                recorded = attempt.record();
+            }
         } finally {
             CompletableFuture<RunRecord> done;
             synchronized (this) {

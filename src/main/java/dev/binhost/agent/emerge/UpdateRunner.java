@@ -2,6 +2,9 @@ package dev.binhost.agent.emerge;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.binhost.agent.followup.FollowUp;
+import dev.binhost.agent.followup.FollowUps;
+import dev.binhost.agent.followup.Item;
 import dev.binhost.agent.history.RunHistory;
 import dev.binhost.agent.history.RunOutcome;
 import dev.binhost.agent.history.RunRecord;
@@ -49,6 +52,11 @@ import java.util.function.Supplier;
  * or the machine did not finish: {@link #recoverInterrupted()} records it as interrupted.
  */
 public class UpdateRunner {
+    /** The package the handbook says to update alone first. */
+    public static final String PORTAGE = "sys-apps/portage";
+    /** The set a rebuild run emerges after a run left preserved libraries. */
+    public static final String PRESERVED_REBUILD = "@preserved-rebuild";
+
     /** Why a run started; goes into the history. */
     public enum Reason {
         SCHEDULE, TRIGGER, CATCH_UP, RESUME;
@@ -100,11 +108,23 @@ public class UpdateRunner {
     private final AtomicLong pending = new AtomicLong();
     private volatile Orphan orphan;
     private final PortageRecords records;
+    private final FollowUps followUps;
+    private final AtomicReference<FollowUp> lastFollowUp = new AtomicReference<>();
 
+    /** A runner that collects no follow-ups and takes no follow-up action (tests of the run alone). */
     public UpdateRunner(UpdateConfig config, Path stateDir, Path logDir, Path procDir, ProcessRunner runner,
             Posix posix,
             Supplier<List<RunPrecondition>> preconditions, Supplier<Optional<Supplier<Verdict>>> refresher,
             Clock clock, MeterRegistry registry) {
+        this(config, stateDir, logDir, procDir, runner, posix, preconditions, refresher, clock, registry, null);
+    }
+
+    /** {@code followUps}: what is collected after each run and the follow-up policies; null for none. */
+    public UpdateRunner(UpdateConfig config, Path stateDir, Path logDir, Path procDir, ProcessRunner runner,
+            Posix posix,
+            Supplier<List<RunPrecondition>> preconditions, Supplier<Optional<Supplier<Verdict>>> refresher,
+            Clock clock, MeterRegistry registry, FollowUps followUps) {
+        this.followUps = followUps;
         this.config = config;
         this.stateDir = stateDir;
         this.logDir = logDir;
@@ -125,6 +145,15 @@ public class UpdateRunner {
         for (String kind : List.of("binary", "compiled")) {
             registry.counter("binhost.update.packages", "kind", kind);
         }
+        if (followUps != null) {
+            for (FollowUp.Kind kind : FollowUp.Kind.values()) {
+                gauges.add(Gauge.builder("binhost.followup.pending", lastFollowUp,
+                                f -> f.get() == null ? Double.NaN : f.get().items().get(kind).gauge())
+                        .tag("kind", kind.tag())
+                        .description("What the last update left for the admin, by kind (NaN: not known)")
+                        .register(registry));
+            }
+        }
     }
 
     /**
@@ -133,8 +162,20 @@ public class UpdateRunner {
      */
     public void load() {
         // the history skips unusable lines, so every success read back has a valid endedAt
-        history.read().stream().filter(r -> r.outcome() == RunOutcome.SUCCESS).reduce((a, b) -> b)
+        List<RunRecord> all = history.read();
+        all.stream().filter(r -> r.outcome() == RunOutcome.SUCCESS).reduce((a, b) -> b)
                 .ifPresent(r -> lastSuccessEpoch.compareAndSet(0, Instant.parse(r.endedAt()).getEpochSecond()));
+        all.stream().filter(r -> r.followUp() != null).reduce((a, b) -> b)
+                .ifPresent(r -> lastFollowUp.compareAndSet(null, r.followUp()));
+    }
+
+    /** What the last run left for the admin, as collected after it; empty before any was. */
+    public Optional<FollowUp> lastFollowUp() {
+        return Optional.ofNullable(lastFollowUp.get());
+    }
+
+    public Optional<FollowUps> followUps() {
+        return Optional.ofNullable(followUps);
     }
 
     public RunHistory history() {
@@ -309,22 +350,69 @@ public class UpdateRunner {
         }
     }
 
-    /** Runs one update to its end on the calling thread and returns what the history recorded. */
-    public RunRecord run(Reason reason, String requestedBy) {
-        RunAttempt run = begin(reason, requestedBy);
-        try (run) {
-            perform(run);
+    /**
+     * Runs one update to its end on the calling thread, then the runs it calls for ({@link #next}), and returns
+     * what the history recorded for each, in order.
+     */
+    public List<RunRecord> runAll(Reason reason, String requestedBy) {
+        List<RunRecord> done = new ArrayList<>();
+        Optional<RunAttempt> next = Optional.of(begin(reason, requestedBy));
+        while (next.isPresent()) {
+            RunAttempt run = next.get();
+            try (run) {
+                perform(run);
+            }
+            done.add(run.record());
+            next = next(run.record());
         }
-        return run.record();
+        return done;
+    }
+
+    /** Runs one update (and what it calls for) and returns the first record: the run asked for. */
+    public RunRecord run(Reason reason, String requestedBy) {
+        return runAll(reason, requestedBy).get(0);
     }
 
     /** Starts a run: it shows in {@link #current()} until it is closed, which records it. */
     public RunAttempt begin(Reason reason, String requestedBy) {
+        return begin(reason, requestedBy, null, null);
+    }
+
+    private RunAttempt begin(Reason reason, String requestedBy, String target, String follows) {
         Instant started = clock.instant();
         String id = ID.format(started) + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
-        RunAttempt run = new RunAttempt(id, reason, requestedBy, started, this::record);
+        RunAttempt run = new RunAttempt(id, reason, requestedBy, started, this::record, target, follows);
+        run.elogMark = followUps == null ? 0 : followUps.elogMark();
         current.set(run);
         return run;
+    }
+
+    /**
+     * The run a recorded one calls for, begun (it shows in {@link #current()}), or empty: after Portage went
+     * first and succeeded, the rest of {@code @world}; after a run that left preserved libraries, the
+     * {@code @preserved-rebuild} run (policy {@code binhost.followup.preserved-rebuild}, never after a rebuild, so
+     * a rebuild that leaves some is reported, not repeated). Same reason and requester as the run it follows.
+     */
+    public Optional<RunAttempt> next(RunRecord r) {
+        Reason reason = Reason.valueOf(r.reason().toUpperCase().replace('-', '_'));
+        if (PORTAGE.equals(r.target())) {
+            return r.outcome() == RunOutcome.SUCCESS
+                    ? Optional.of(begin(reason, r.requestedBy(), null, r.id())) : Optional.empty();
+        }
+        boolean rebuild = followUps != null && followUps.config().preservedRebuild()
+                && config.mode() == UpdateConfig.Mode.APPLY && !PRESERVED_REBUILD.equals(r.target())
+                && r.followUp() != null && r.followUp().preservedLibs() != null
+                && r.followUp().preservedLibs().pending()
+                && switch (r.outcome()) {
+                    case SUCCESS, PARTIAL, BLOCKED, FAILED, NOTHING_TO_DO -> true;
+                    default -> false;
+                };
+        if (rebuild) {
+            Log.infof("Update run %s left %d preserved libraries: emerge %s follows", r.id(),
+                    r.followUp().preservedLibs().count(), PRESERVED_REBUILD);
+            return Optional.of(begin(reason, r.requestedBy(), PRESERVED_REBUILD, r.id()));
+        }
+        return Optional.empty();
     }
 
     /**
@@ -367,7 +455,8 @@ public class UpdateRunner {
                 apply(run, List.of("--resume"));
                 return;
             }
-            List<String> args = new ArrayList<>(config.emergeArgs());
+            List<String> args = new ArrayList<>(PRESERVED_REBUILD.equals(run.target())
+                    ? List.of("--usepkg", PRESERVED_REBUILD) : config.emergeArgs());
             config.exclude().ifPresent(atoms -> atoms.forEach(a -> {
                 args.add("--exclude");
                 args.add(a);
@@ -494,8 +583,71 @@ public class UpdateRunner {
             case NOTHING_TO_DO -> nothingToDo(run, plan, d);
             case REFUSE -> run.end(RunOutcome.REFUSED, d.message());
             case NOTIFY_ONLY -> run.end(RunOutcome.PLANNED, d.message());
-            default -> apply(run, args);
+            default -> {
+                if (portageFirst(run, plan)) {
+                    applyPortageFirst(run, args);
+                } else {
+                    apply(run, args);
+                }
+            }
         }
+    }
+
+    /**
+     * Whether this world run should update Portage alone first (policy {@code binhost.followup.portage-first}):
+     * the plan merges sys-apps/portage together with other packages.
+     */
+    private boolean portageFirst(RunAttempt run, EmergePlan plan) {
+        if (followUps == null || !followUps.config().portageFirst() || run.target() != null) {
+            return false;
+        }
+        List<MergeReport.Expected> all = MergeReport.Expected.fromPlan(plan.packages());
+        return all.size() > 1 && all.stream().anyMatch(e -> isPortage(e.cpv()));
+    }
+
+    static boolean isPortage(String cpv) {
+        return cpv.startsWith(PORTAGE + "-") && cpv.length() > PORTAGE.length() + 1
+                && Character.isDigit(cpv.charAt(PORTAGE.length() + 1));
+    }
+
+    /**
+     * Emerges Portage alone ({@code --oneshot sys-apps/portage} with the run's options), as the handbook advises
+     * before the rest; the rest of {@code @world} follows as its own run, planned by the new Portage.
+     */
+    private void applyPortageFirst(RunAttempt run, List<String> args) throws IOException, InterruptedException {
+        run.portageFirst = true;
+        List<String> portageArgs = optionsOf(args);
+        portageArgs.add("--oneshot");
+        portageArgs.add(PORTAGE);
+        String rest = run.plan.packages().stream().filter(p -> p.kind() == PlannedPackage.Kind.BINARY
+                || p.kind() == PlannedPackage.Kind.EBUILD).filter(p -> !isPortage(p.cpv())).count() + "";
+        Log.infof("Update run %s: the plan updates Portage: emerging %s alone first, then the other %s packages",
+                run.id(), PORTAGE, rest);
+        apply(run, portageArgs);
+    }
+
+    /** emerge options whose value is the next word ({@code --with-bdeps y}, {@code --exclude cat/pkg}). */
+    private static final java.util.Set<String> OPTIONS_WITH_VALUE = java.util.Set.of("--with-bdeps", "--jobs", "-j",
+            "--load-average", "--exclude", "--usepkg-exclude", "--backtrack", "--binpkg-respect-use",
+            "--binpkg-changed-deps", "--quiet-build", "--rebuild-exclude", "--rebuild-ignore", "--reinstall-atoms",
+            "--useoldpkg-atoms", "--color", "--root", "--config-root", "--prefix", "--sysroot", "--with-test-deps");
+
+    /**
+     * emerge's arguments without their targets (sets and atoms): options, their values, and the y/n an option
+     * may take ({@code --keep-going y}).
+     */
+    static List<String> optionsOf(List<String> args) {
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String before = i == 0 ? "" : args.get(i - 1);
+            boolean value = before.startsWith("-") && (OPTIONS_WITH_VALUE.contains(before)
+                    || a.matches("[yn]|True|False|\\d+"));
+            if (a.startsWith("-") || value) {
+                options.add(a);
+            }
+        }
+        return options;
     }
 
     /**
@@ -544,6 +696,11 @@ public class UpdateRunner {
                         if (d.action() != UpdatePolicy.Action.APPLY) {
                             return false;
                         }
+                        if (portageFirst(run, plan)) {
+                            // No to the whole plan: Portage goes alone first, in its own emerge
+                            run.portageFirst = true;
+                            return false;
+                        }
                         run.phase(RunPhase.APPLY);
                         try {
                             // survives an agent restart: the next start finds the marker and records how far it got
@@ -574,6 +731,11 @@ public class UpdateRunner {
             }
             case DECLINED -> {
                 UpdatePolicy.Decision d = decided.get();
+                if (run.portageFirst) {
+                    run.portageFirst = false;
+                    applyPortageFirst(run, args);
+                    return Optional.empty();
+                }
                 switch (d.action()) {
                     case NOTHING_TO_DO -> nothingToDo(run, run.plan, d);
                     case REFUSE -> run.end(RunOutcome.REFUSED, d.message());
@@ -610,6 +772,9 @@ public class UpdateRunner {
         List<MergeReport.Expected> expected = run.reason() == Reason.RESUME
                 ? MergeReport.Expected.fromResume(records.resumeList())
                 : MergeReport.Expected.fromPlan(run.plan == null ? List.of() : run.plan.packages());
+        if (run.portageFirst) {
+            expected = expected.stream().filter(e -> isPortage(e.cpv())).toList();
+        }
         RecordsMark mark = records.mark();
         // survives an agent restart: the next start finds the marker and records how far it got
         ProcessRunner.Running emerge = runner.start(Command.of("emerge", argv(args)).log(log).survivesAgent()
@@ -630,8 +795,9 @@ public class UpdateRunner {
         recordMerge(run, report);
         run.notices = records.notices(result.outputTail());
         run.errorExcerpt = records.errorExcerpt(report, result.outputTail());
-        String message = report.message();
-        if (report.result() == MergeReport.Result.FAILED && report.failed().isEmpty()) {
+        String message = run.portageFirst ? "Portage alone first, as the handbook advises (the rest follows in "
+                + "its own run): " + report.message() : report.message();
+        if (report.result() == MergeReport.Result.FAILED && report.failed().isEmpty() && !run.portageFirst) {
             // emerge failed before merging what was left: its own error says why (a blocker the real run found)
             Optional<String> why = printed.whyRefused();
             if (why.isPresent()) {
@@ -695,6 +861,9 @@ public class UpdateRunner {
             Instant ended = clock.instant();
             RunOutcome outcome = run.outcome().orElseThrow();
             RunRecord r = run.snapshot(ended.toString(), outcome, run.message());
+            if (followUps != null && followUps.config().enabled() && outcome.gotThrough()) {
+                r = r.withFollowUp(collectFollowUp(run));
+            }
             try {
                 // a catch-up or resume retried every few minutes while the master is down would flood the history
                 if (outcome.gotThrough() || run.reason() == Reason.SCHEDULE || run.reason() == Reason.TRIGGER) {
@@ -730,6 +899,49 @@ public class UpdateRunner {
         } finally {
             current.compareAndSet(run, null);
         }
+    }
+
+    /**
+     * What the run left for the admin, collected now (each tool bounded by its deadline; one that fails or is
+     * missing says so in its item and does not fail the run). Kept for status and the gauges.
+     */
+    private FollowUp collectFollowUp(RunAttempt run) {
+        run.phase(RunPhase.FOLLOW_UP);
+        FollowUp f;
+        try {
+            f = followUps.collect(run.id(), run.startedAt(), run.elogMark, portageItem(run));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            Item stopped = Item.failed("the agent is shutting down");
+            f = new FollowUp(clock.instant().toString(), run.id(), stopped, stopped, stopped, stopped, stopped,
+                    portageItem(run), stopped, stopped);
+        } catch (RuntimeException e) {
+            Log.errorf(e, "Cannot collect the follow-ups of run %s", run.id());
+            Item broken = Item.failed("unexpected " + e);
+            f = new FollowUp(clock.instant().toString(), run.id(), broken, broken, broken, broken, broken,
+                    portageItem(run), broken, broken);
+        }
+        lastFollowUp.set(f);
+        List<String> attention = f.attention();
+        if (!attention.isEmpty()) {
+            Log.infof("Update run %s left for the admin: %s", run.id(), String.join("; ", attention));
+        }
+        return f;
+    }
+
+    /**
+     * Portage pending an update, from the run's plan: a sys-apps/portage the plan merges and the run did not
+     * install. Off for a run that made no plan (a resume), whose plan cannot tell.
+     */
+    private static Item portageItem(RunAttempt run) {
+        if (run.plan == null) {
+            return Item.off("no plan in this run");
+        }
+        List<String> planned = MergeReport.Expected.fromPlan(run.plan.packages()).stream()
+                .map(MergeReport.Expected::cpv).filter(UpdateRunner::isPortage).toList();
+        List<String> installed = run.merged == null ? List.of()
+                : run.merged.installed().stream().map(MergeReport.Installed::cpv).toList();
+        return Item.of(planned.stream().filter(p -> !installed.contains(p)).toList(), "the run's plan");
     }
 
     private void notifyAfter(RunRecord r) {

@@ -2,6 +2,9 @@ package dev.binhost.agent.emerge;
 
 import dev.binhost.agent.config.AgentConfig;
 import dev.binhost.agent.config.Durations;
+import dev.binhost.agent.followup.FollowUpConfig;
+import dev.binhost.agent.followup.FollowUpHolds;
+import dev.binhost.agent.followup.FollowUps;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.portage.EmergeActivity;
@@ -38,14 +41,17 @@ public class UpdateService implements StatusContributor {
     private final UpdateLoop loop;
 
     @Inject
-    public UpdateService(UpdateConfig config, AgentConfig agent, ProcessRunner processes, Posix posix,
-            Instance<RunPrecondition> preconditions, ConfigSync configSync, Clock clock,
-            MeterRegistry registry, Heartbeats heartbeats, EmergeActivity emerges) {
+    public UpdateService(UpdateConfig config, FollowUpConfig followUpConfig, AgentConfig agent,
+            ProcessRunner processes, Posix posix, Instance<RunPrecondition> preconditions, ConfigSync configSync,
+            Clock clock, MeterRegistry registry, Heartbeats heartbeats, EmergeActivity emerges) {
         this.config = config;
+        FollowUps followUps = new FollowUps(followUpConfig, config.eroot(), config.makeConf(), config.emergeCommand(),
+                processes, clock);
+        List<RunPrecondition> holds = FollowUpHolds.of(followUpConfig, followUps);
         UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
-                () -> preconditions.stream().toList(),
+                () -> java.util.stream.Stream.concat(preconditions.stream(), holds.stream()).toList(),
                 () -> Optional.of(configSync::refreshBeforeRun),
-                clock, registry);
+                clock, registry, followUps);
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
         this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);

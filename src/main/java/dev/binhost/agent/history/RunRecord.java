@@ -1,6 +1,7 @@
 package dev.binhost.agent.history;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.binhost.agent.followup.FollowUp;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -17,6 +18,12 @@ import java.util.Optional;
  *                 ran), {@code pretend-then-run}, or {@code pretend-then-run (one-pass failed: <why>)}; null when
  *                 the run made no plan (skipped, resume) or was recorded by a version without this field (left
  *                 out of the JSON then, so older lines read back and print as they were stored)
+ * @param target   what this run emerged when not {@code @world}: {@code sys-apps/portage} (Portage first, as the
+ *                 handbook advises) or {@code @preserved-rebuild}; null for the update of {@code @world}
+ * @param follows  the id of the run this one follows (the rest after Portage, the rebuild after a run that left
+ *                 preserved libraries); null for a run of its own
+ * @param followUp what the run left for the admin (config files, preserved libraries, news, GLSAs, restarts, …),
+ *                 collected after it; null when not collected (skipped runs, older versions)
  */
 public record RunRecord(
         String id,
@@ -37,7 +44,10 @@ public record RunRecord(
         String planLog,
         String log,
         @JsonInclude(JsonInclude.Include.NON_NULL) String resolution,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Merge merge) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Merge merge,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String target,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String follows,
+        @JsonInclude(JsonInclude.Include.NON_NULL) FollowUp followUp) {
 
     /** A record without {@code resolution} and {@code merge} (as earlier versions wrote it). */
     public RunRecord(String id, String reason, String requestedBy, String startedAt, String endedAt,
@@ -45,7 +55,8 @@ public record RunRecord(
             String failedPackage, String failedPhase, String message, Integer installedBinary,
             Integer installedCompiled, String planLog, String log) {
         this(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome, exitCode,
-                failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, null, null);
+                failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, null, null,
+                null, null, null);
     }
 
     /**
@@ -133,12 +144,24 @@ public record RunRecord(
             String failedPackage, String failedPhase, Integer installedBinary, Integer installedCompiled, Merge merge) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
                 exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log, resolution,
-                merge);
+                merge, target, follows, followUp);
     }
 
     public RunRecord withEnd(String endedAt, RunOutcome outcome, String message) {
         return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
                 exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log,
-                resolution, merge);
+                resolution, merge, target, follows, followUp);
+    }
+
+    /** This record with what the run left for the admin. */
+    public RunRecord withFollowUp(FollowUp f) {
+        return new RunRecord(id, reason, requestedBy, startedAt, endedAt, preconditions, plan, policy, outcome,
+                exitCode, failedPackage, failedPhase, message, installedBinary, installedCompiled, planLog, log,
+                resolution, merge, target, follows, f);
+    }
+
+    /** What the run emerged: its target, {@code @world} when none is recorded. */
+    public String targetOrWorld() {
+        return target == null ? "@world" : target;
     }
 }

@@ -62,14 +62,30 @@ class CliTest {
         Files.writeString(mc.resolve("02slave"), "CFLAGS=\"-march=native -O2\"\nCPU_FLAGS_X86=\"aes avx avx2 bmi1 bmi2 "
                 + "f16c fma3 fma4 mmx mmxext pclmul popcnt rdrand sse sse2 sse3 sse4_1 sse4_2 sse4a ssse3 xop\"\n"
                 + "DISTDIR=/var/cache/distfiles\n");
+        Path eroot = Files.createDirectories(portage.resolve("root"));
         int code = run(Map.of("binhost.check.portage-dir", portage.toString(),
                 "binhost.check.cpuinfo", FIXTURES.resolve("proc/cpuinfo-a9-9420").toString(),
                 "binhost.check.mountinfo", FIXTURES.resolve("proc/mountinfo-ro-share").toString(),
-                "binhost.check.tools", "sh"), "check", "--json");
+                "binhost.check.tools", "sh",
+                "binhost.update.eroot", eroot.toString(),
+                "binhost.followup.glsa-check-command", portage.resolve("no-glsa-check").toString(),
+                "binhost.followup.portageq-command", portage.resolve("no-portageq").toString(),
+                "binhost.followup.needrestart-command", portage.resolve("no-needrestart").toString(),
+                "binhost.update.emerge-command", portage.resolve("no-emerge").toString()), "check", "--json");
         // Only the root check can remain, and only when the tests do not run as root.
         boolean root = Files.exists(Path.of("/proc/self/status")) && run0();
         assertEquals(root ? Cli.OK : Cli.FINDINGS, code, out());
-        assertTrue(out().strip().startsWith("["), out());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out());
+        assertTrue(json.get("findings").isArray(), out());
+        // the follow-ups the clean slave can tell without Portage's tools; the missing tools are named, not errors
+        var f = json.get("followUp");
+        assertEquals("ok", f.at("/configFiles/status").asText(), out());
+        assertEquals(0, f.at("/configFiles/count").asInt(), out());
+        assertEquals("ok", f.at("/news/status").asText(), out());
+        for (String missing : new String[] {"glsa", "preservedLibs", "restart", "orphans"}) {
+            assertEquals("not-installed", f.at("/" + missing + "/status").asText(), missing + ": " + out());
+        }
+        assertTrue(f.at("/glsa/detail").asText().endsWith("no-glsa-check not found"), out());
     }
 
     private static boolean run0() {

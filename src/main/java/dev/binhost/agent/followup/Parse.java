@@ -88,8 +88,12 @@ final class Parse {
                 : Optional.empty();
     }
 
-    /** What needrestart's batch mode ({@code -b}) says: services to restart, and the kernel's state. */
-    record Restart(List<String> services, OptionalInt kernelStatus, String running, String expected) {
+    /**
+     * What needrestart's batch mode ({@code -b}) says: services to restart, user sessions running outdated
+     * binaries, and the kernel's state.
+     */
+    record Restart(List<String> services, List<String> sessions, OptionalInt kernelStatus, String running,
+            String expected) {
         /** KSTA 2 (ABI-compatible upgrade) and 3 (version upgrade) mean the running kernel is not the newest. */
         boolean kernelPending() {
             return kernelStatus.isPresent() && kernelStatus.getAsInt() >= 2;
@@ -101,12 +105,14 @@ final class Parse {
                 all.add("kernel: running " + running + ", newest installed " + expected);
             }
             services.forEach(s -> all.add("service " + s));
+            sessions.forEach(s -> all.add("session " + s));
             return all;
         }
     }
 
     static Restart needrestart(String stdout) {
         List<String> services = new ArrayList<>();
+        List<String> sessions = new ArrayList<>();
         OptionalInt ksta = OptionalInt.empty();
         String kcur = "?";
         String kexp = "?";
@@ -119,6 +125,7 @@ final class Parse {
             String value = line.substring(colon + 1).strip();
             switch (key) {
                 case "SVC" -> services.add(value);
+                case "SESS" -> sessions.add(value);
                 case "KSTA" -> {
                     try {
                         ksta = OptionalInt.of(Integer.parseInt(value));
@@ -132,7 +139,7 @@ final class Parse {
                 }
             }
         }
-        return new Restart(List.copyOf(services), ksta, kcur, kexp);
+        return new Restart(List.copyOf(services), List.copyOf(sessions), ksta, kcur, kexp);
     }
 
     /** One message of a package's elog: its class (ERROR, WARN, …), phase and the message's first line. */

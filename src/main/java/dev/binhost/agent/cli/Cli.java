@@ -357,7 +357,7 @@ public final class Cli {
     private FollowUp followUp() throws CliConfig.Invalid {
         ProcessRunner runner = new ProcessRunner(new dev.binhost.agent.posix.JnrPosix(), java.time.Duration.ofSeconds(2), 65536);
         try {
-            return config.followUps(runner).collect(null, null, 0, Item.off("only after a run (see status)"));
+            return config.followUps(runner).collect(null, null, Item.off("only after a run (see status)"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;

@@ -52,8 +52,8 @@ public final class RunAttempt implements AutoCloseable {
     String resolution;
     /** The world run decided to update Portage alone first: this run emerges sys-apps/portage only. */
     boolean portageFirst;
-    /** elog's summary file size when the run began (its messages are what was appended since). */
-    long elogMark;
+    /** Where elog stood when the run began (its messages are what was written since); null without follow-ups. */
+    dev.binhost.agent.followup.ElogMark elogMark;
     private RunOutcome outcome;
     private String message;
     private RunRecord recorded;

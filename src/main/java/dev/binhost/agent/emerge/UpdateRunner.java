@@ -382,7 +382,7 @@ public class UpdateRunner {
         Instant started = clock.instant();
         String id = ID.format(started) + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
         RunAttempt run = new RunAttempt(id, reason, requestedBy, started, this::record, target, follows);
-        run.elogMark = followUps == null ? 0 : followUps.elogMark();
+        run.elogMark = followUps == null ? null : followUps.elogMark();
         current.set(run);
         return run;
     }
@@ -909,7 +909,7 @@ public class UpdateRunner {
         run.phase(RunPhase.FOLLOW_UP);
         FollowUp f;
         try {
-            f = followUps.collect(run.id(), run.startedAt(), run.elogMark, portageItem(run));
+            f = followUps.collect(run.id(), run.elogMark, portageItem(run));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             Item stopped = Item.failed("the agent is shutting down");

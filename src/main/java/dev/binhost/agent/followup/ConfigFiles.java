@@ -37,7 +37,8 @@ final class ConfigFiles {
             }
             Path p = root.resolve(entry.substring(1));
             if (Files.isDirectory(p)) {
-                walk(root, p, found);
+                // a symbolic link to a directory counts as the directory, as in Portage
+                walk(p.toRealPath(), entry.endsWith("/") ? entry.substring(0, entry.length() - 1) : entry, found);
             } else if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && p.getParent() != null) {
                 String name = p.getFileName().toString();
                 try (var files = Files.list(p.getParent())) {
@@ -62,7 +63,8 @@ final class ConfigFiles {
         return out;
     }
 
-    private static void walk(Path root, Path dir, TreeSet<String> found) throws IOException {
+    /** Walks {@code dir} (real path), whose path on the slave is {@code onSlave}. */
+    private static void walk(Path dir, String onSlave, TreeSet<String> found) throws IOException {
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
@@ -74,7 +76,7 @@ final class ConfigFiles {
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
                 String name = f.getFileName().toString();
                 if (CFG.matcher(name).matches() && !ignored(name)) {
-                    found.add(onSlave(root, f));
+                    found.add((onSlave.equals("/") ? "" : onSlave) + "/" + dir.relativize(f));
                 }
                 return FileVisitResult.CONTINUE;
             }

@@ -54,23 +54,34 @@ public final class FollowUps {
         return config;
     }
 
-    /** Where elog's summary file stood before a run, so its messages are the lines appended since. */
-    public long elogMark() {
+    /** Where elog stands now: taken when a run begins, so its messages are what was written after. */
+    public ElogMark elogMark() {
+        Path dir = elogDir();
+        Map<String, Instant> files = new java.util.HashMap<>();
+        long summary = 0;
         try {
-            Path summary = elogDir().resolve("summary.log");
-            return Files.exists(summary) ? Files.size(summary) : 0;
+            if (Files.isDirectory(dir)) {
+                try (var all = Files.walk(dir, 2)) {
+                    for (Path f : all.filter(Files::isRegularFile).toList()) {
+                        files.put(dir.relativize(f).toString(), Files.getLastModifiedTime(f).toInstant());
+                    }
+                }
+                Path s = dir.resolve("summary.log");
+                summary = Files.exists(s) ? Files.size(s) : 0;
+            }
         } catch (IOException | RuntimeException e) {
-            return 0;
+            Log.debugf("Cannot read the elog dir %s: %s", dir, e.getMessage());
         }
+        return new ElogMark(summary, files);
     }
 
     /**
-     * Everything, after run {@code afterRun} (null for {@code check}) that started at {@code since} with the elog
-     * summary at {@code elogMark}; {@code portage} is what the run's plan said of Portage.
+     * Everything, after run {@code afterRun} (null for {@code check}) that began with elog at {@code mark} (null:
+     * no run, so no elog); {@code portage} is what the run's plan said of Portage.
      */
-    public FollowUp collect(String afterRun, Instant since, long elogMark, Item portage) throws InterruptedException {
+    public FollowUp collect(String afterRun, ElogMark mark, Item portage) throws InterruptedException {
         return new FollowUp(clock.instant().toString(), afterRun, configFiles(), preservedLibs(), news(), glsa(),
-                restart(), portage, elog(since, elogMark), orphans());
+                restart(), portage, elog(mark), orphans());
     }
 
     // --- from records --------------------------------------------------------------------------------------
@@ -130,12 +141,11 @@ public final class FollowUps {
     }
 
     /**
-     * The ERROR and WARN messages of the packages merged since {@code since}: Portage's per-package elog files
-     * (PORTAGE_ELOG_SYSTEM=save) written since, or else what the summary file got since
-     * {@code summaryMark}.
+     * The ERROR and WARN messages of the packages merged since {@code mark}: Portage's per-package elog files
+     * (PORTAGE_ELOG_SYSTEM=save) written since, or else what the summary file (save_summary) got since.
      */
-    public Item elog(Instant since, long summaryMark) {
-        if (since == null) {
+    public Item elog(ElogMark mark) {
+        if (mark == null) {
             return Item.off("only after a run");
         }
         Path dir = elogDir();
@@ -146,14 +156,9 @@ public final class FollowUps {
         boolean saved = false;
         try (var files = Files.walk(dir, 2)) {
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                String rel = dir.relativize(f).toString().replace('/', ':');
-                Matcher m = SAVE_FILE.matcher(rel);
-                if (!m.matches()) {
-                    continue;
-                }
-                // written when the package's merge ended: its time says which run it belongs to
-                Instant at = Files.getLastModifiedTime(f).toInstant();
-                if (at.isBefore(since.minusSeconds(1))) {
+                String rel = dir.relativize(f).toString();
+                Matcher m = SAVE_FILE.matcher(rel.replace('/', ':'));
+                if (!m.matches() || Files.getLastModifiedTime(f).toInstant().equals(mark.files().get(rel))) {
                     continue;
                 }
                 saved = true;
@@ -165,10 +170,11 @@ public final class FollowUps {
             Path summary = dir.resolve("summary.log");
             if (!saved && Files.exists(summary)) {
                 byte[] all = Files.readAllBytes(summary);
-                int from = summaryMark >= 0 && summaryMark <= all.length ? (int) summaryMark : 0;
+                long from = mark.summarySize() <= all.length ? mark.summarySize() : 0;
                 String cpv = "?";
                 StringBuilder block = new StringBuilder();
-                for (String line : new String(all, from, all.length - from, StandardCharsets.UTF_8).lines().toList()) {
+                for (String line : new String(all, (int) from, all.length - (int) from, StandardCharsets.UTF_8)
+                        .lines().toList()) {
                     Matcher h = SUMMARY_HEAD.matcher(line);
                     if (h.matches()) {
                         addSummary(messages, cpv, block);

@@ -38,6 +38,8 @@ public final class StandIn {
     public final Path eroot;
     public final Map<String, String> scenarioKeys = new HashMap<>();
     public final Map<String, String> config = new HashMap<>();
+    /** Bash appended to the scenario file after its keys: a {@code choose} function for a sequence of runs. */
+    public final StringBuilder scenarioScript = new StringBuilder();
     public final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     public StandIn(Path dir) {
@@ -164,6 +166,21 @@ public final class StandIn {
                 new JnrPosix(), () -> preconditions, () -> refresher, Clock.systemUTC(), registry);
     }
 
+    /**
+     * A runner that collects follow-ups after each run and takes their actions, configured by {@code keys}
+     * ({@code binhost.followup.*}) over {@link #eroot}.
+     */
+    public UpdateRunner runnerWithFollowUps(Map<String, String> keys) {
+        writeScenario();
+        UpdateConfig update = updateConfig();
+        ProcessRunner processes = new ProcessRunner(new JnrPosix(), Duration.ofSeconds(2), 1 << 20);
+        dev.binhost.agent.followup.FollowUps followUps = new dev.binhost.agent.followup.FollowUps(
+                dev.binhost.agent.followup.FollowUpFixtures.config(keys), update.eroot(), update.makeConf(),
+                update.emergeCommand(), processes, Clock.systemUTC());
+        return new UpdateRunner(update, dir.resolve("state"), dir.resolve("log"), proc, processes, new JnrPosix(),
+                List::of, Optional::empty, Clock.systemUTC(), registry, followUps);
+    }
+
     public UpdateRunner runner() {
         return runner(List.of(), Optional.empty());
     }
@@ -171,6 +188,7 @@ public final class StandIn {
     public void writeScenario() {
         StringBuilder sb = new StringBuilder();
         scenarioKeys.forEach((k, v) -> sb.append(k).append("='").append(v).append("'\n"));
+        sb.append(scenarioScript);
         try {
             Files.writeString(scenario, sb);
         } catch (IOException e) {

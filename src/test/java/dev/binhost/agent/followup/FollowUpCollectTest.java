@@ -120,6 +120,13 @@ class FollowUpCollectTest {
         Files.writeString(root.resolve("usr/share/demo/._cfg0000_other.conf"), "");
         assertEquals(List.of("/etc/._cfg0000_demo-daemon.conf", "/usr/share/demo/._cfg0000_demo.conf"),
                 ConfigFiles.find(root, List.of("/etc", "/usr/share/demo/demo.conf"), List.of("/etc/env.d")));
+        // a protected directory that is a symbolic link is searched, and named by its path on the slave
+        Path linked = tmp.resolve("elsewhere");
+        Files.move(root.resolve("usr/share/demo"), linked);
+        Files.createSymbolicLink(root.resolve("usr/share/demo"), linked);
+        assertEquals(List.of("/etc/._cfg0000_demo-daemon.conf", "/usr/share/demo/._cfg0000_demo.conf",
+                        "/usr/share/demo/._cfg0000_other.conf"),
+                ConfigFiles.find(root, List.of("/etc", "/usr/share/demo"), List.of("/etc/env.d")));
     }
 
     @Test
@@ -127,12 +134,13 @@ class FollowUpCollectTest {
         Path root = tmp.resolve("root");
         Instant before = Instant.now().minusSeconds(3600);
         FollowUpFixtures.lay("02-after-portage-first", root, before);
-        Instant runStart = Instant.now().minusSeconds(5);
-        FollowUpFixtures.lay("03-after-update", root, Instant.now());
         Path kase = Files.writeString(tmp.resolve("case"), "03-after-update\n");
+        FollowUps collector = FollowUpFixtures.collector(root, kase, Map.of());
+        ElogMark mark = collector.elogMark();
+        // what the run wrote (the update of record 45), one second after the run before it wrote its own
+        FollowUpFixtures.lay("03-after-update", root, before.plusSeconds(1));
 
-        FollowUp f = FollowUpFixtures.collector(root, kase, Map.of()).collect("run-45", runStart, 0,
-                Item.of(List.of(), "the run's plan"));
+        FollowUp f = collector.collect("run-45", mark, Item.of(List.of(), "the run's plan"));
 
         assertEquals(List.of("/etc/._cfg0000_demo-daemon.conf"), f.configFiles().items());
         assertEquals("CONFIG_PROTECT from portageq", f.configFiles().detail());
@@ -162,8 +170,8 @@ class FollowUpCollectTest {
         Path root = tmp.resolve("root");
         FollowUpFixtures.lay("00-clean", root, Instant.now().minusSeconds(3600));
         Path kase = Files.writeString(tmp.resolve("case"), "00-clean\n");
-        FollowUp f = FollowUpFixtures.collector(root, kase, Map.of()).collect("run", Instant.now(), 0,
-                Item.of(List.of(), "the run's plan"));
+        FollowUps collector = FollowUpFixtures.collector(root, kase, Map.of());
+        FollowUp f = collector.collect("run", collector.elogMark(), Item.of(List.of(), "the run's plan"));
         assertEquals(List.of(), f.attention(), f.toString());
         f.items().forEach((kind, item) -> assertEquals(Item.Status.OK, item.status(), kind + ": " + item));
     }
@@ -181,7 +189,7 @@ class FollowUpCollectTest {
                 "binhost.followup.needrestart-command", tmp.resolve("no-such-needrestart").toString(),
                 "binhost.followup.glsa-check-command", fail.toString(),
                 "binhost.followup.portageq-command", hang.toString(),
-                "binhost.followup.tool-deadline", "1s")).collect("run", Instant.now(), 0, Item.off("no plan"));
+                "binhost.followup.tool-deadline", "1s")).collect("run", null, Item.off("no plan"));
 
         assertEquals(Item.Status.NOT_INSTALLED, f.restart().status());
         assertEquals(Item.Status.FAILED, f.glsa().status());

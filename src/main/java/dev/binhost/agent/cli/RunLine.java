@@ -23,16 +23,21 @@ final class RunLine {
 
     private static String what(RunRecord run) {
         StringBuilder s = new StringBuilder();
+        if (run.target() != null) {
+            // a run of its own target: Portage first, or the rebuild after preserved libraries
+            s.append(run.target()).append(run.follows() == null ? "" : " after " + run.follows()).append(": ");
+        }
         if (run.failedPackage() != null) {
             s.append("at ").append(run.failedPackage());
             if (run.failedPhase() != null) {
                 s.append(" (").append(run.failedPhase()).append(')');
             }
         }
+        String sep = s.isEmpty() || s.toString().endsWith(": ") ? "" : ": ";
         if (run.message() != null && !run.message().isBlank()) {
-            s.append(s.isEmpty() ? "" : ": ").append(run.message());
+            s.append(sep).append(run.message());
         } else if (run.installedBinary() != null || run.installedCompiled() != null) {
-            s.append(s.isEmpty() ? "" : ": ").append(count(run.installedBinary())).append(" binary, ")
+            s.append(sep).append(count(run.installedBinary())).append(" binary, ")
                     .append(count(run.installedCompiled())).append(" built");
         }
         return s.isEmpty() ? "-" : s.toString();

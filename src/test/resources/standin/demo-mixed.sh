@@ -10,3 +10,4 @@ ASK_NO=src/test/resources/fixtures/ask/slave-mixed-ask-no.rc130.txt
 # and the Quarkus tests' own root, binhost.update.eroot
 EROOT=target/standin-eroot
 MERGE_LOG=src/test/resources/fixtures/records/sessions/slave-mixed-merge.emerge.log
+DEPCLEAN=src/test/resources/fixtures/followup/00-clean/depclean.rc0.txt

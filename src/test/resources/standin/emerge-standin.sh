@@ -14,6 +14,8 @@
 #   DIE_AFTER=<n>       real run: after n lines, exit with DIE_RC (plays emerge dying half-way)
 #   DIE_RC=<code>       exit status for DIE_AFTER (default 1)
 #   ARGS_LOG=<file>     each call appends its arguments as one line, so tests see what the agent ran
+#   DEPCLEAN=<fixture>  replayed for --depclean (a recorded `emerge --pretend --depclean`); without it such a call
+#                       says there is no recording and exits 3
 # Portage's records of a real run (only when EROOT is set; nothing of them is invented either):
 #   EROOT=<dir>         the test's root: records go to var/log/emerge.log, var/db/pkg, var/cache/edb under it
 #   MERGE_LOG=<file>    the emerge.log lines the recorded run wrote; appended in step with the output replayed:
@@ -37,7 +39,7 @@
 # HANG_AFTER, DIE_AFTER and LINE_DELAY count lines from the transcript's start, so they can play a plan that hangs.
 set -u
 scenario="$1"; shift
-PRETEND=""; MERGE=""; RESUME=""; LINE_DELAY=0; HANG_AFTER=""; DIE_AFTER=""; DIE_RC=1; ARGS_LOG=""
+PRETEND=""; MERGE=""; RESUME=""; DEPCLEAN=""; LINE_DELAY=0; HANG_AFTER=""; DIE_AFTER=""; DIE_RC=1; ARGS_LOG=""
 EROOT=""; MERGE_LOG=""; VDB_AFTER=""; MTIMEDB=""; MTIMEDB_DURING=""; ASK_NO_LOG=""
 ASK=""; ASK_NO=""; ASK_REFUSED="$(dirname "$(readlink -f "$0")")/../fixtures/ask/ask-refused.rc1.txt"
 # shellcheck disable=SC1090
@@ -57,6 +59,12 @@ for a in "$@"; do
 done
 
 rc_of() { local rc; rc=$(basename "$1" | sed -n 's/.*\.rc\([0-9]*\)\.txt$/\1/p'); echo "${rc:-0}"; }
+for a in "$@"; do
+  if [ "$a" = --depclean ]; then
+    [ -n "$DEPCLEAN" ] || { echo "emerge-standin: no recording of emerge $*" >&2; exit 3; }
+    cat "$DEPCLEAN"; exit "$(rc_of "$DEPCLEAN")"
+  fi
+done
 n=0
 # replay_lines FILE FROM [TO]: lines FROM..TO (1-based, TO empty = to the end), each with its \r\n (a recording
 # made through a terminal that added them) written as \n; honours LINE_DELAY, HANG_AFTER, DIE_AFTER

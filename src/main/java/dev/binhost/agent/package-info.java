@@ -30,6 +30,10 @@
  *     load), refreshes the config, plans with {@code emerge --pretend} ({@link dev.binhost.agent.emerge.EmergePlan}),
  *     applies {@link dev.binhost.agent.emerge.UpdatePolicy}, runs emerge through
  *     {@link dev.binhost.agent.process.ProcessRunner} with a deadline.</li>
+ * <li><b>Follow-up</b> — before the record is written, {@link dev.binhost.agent.followup.FollowUps} collects what
+ *     the run left for the admin (config files, preserved libraries, news, GLSAs, restarts, Portage, elog,
+ *     orphans) into the record's {@code followUp}; {@code UpdateRunner#next} then begins the run it calls for
+ *     (the rest of {@code @world} after Portage went first, {@code @preserved-rebuild}).</li>
  * <li><b>History and notify</b> — closing a run's {@link dev.binhost.agent.emerge.RunAttempt} appends a
  *     {@link dev.binhost.agent.history.RunRecord} to
  *     {@link dev.binhost.agent.history.RunHistory} ({@code <state-dir>/history.jsonl}) and runs the notify

@@ -25,7 +25,7 @@ public interface FollowUpConfig extends Checked {
     @WithDefault("/usr/bin/portageq")
     List<String> portageqCommand();
 
-    /** gentoolkit's glsa-check ({@code -t all}); "not installed" when absent. */
+    /** Portage's glsa-check ({@code -t all}; it moved there from gentoolkit); "not installed" when absent. */
     @WithDefault("/usr/bin/glsa-check")
     List<String> glsaCheckCommand();
 

@@ -75,6 +75,13 @@ final class SlaveAgent implements AutoCloseable {
                 + "," + slave.resolve("emerge-scenario.sh"));
         // the rig's scenarios are PRETEND/MERGE fixtures: the two-pass path (one-pass: AskedEmergeTest, UpdateRunnerTest)
         c.put("binhost.update.resolution", "pretend-then-run");
+        // after each run: tools that replay the harness slave with nothing pending; none of this machine's
+        String tool = AgentJar.BASE.resolve("src/test/resources/standin/tool-standin.sh") + ","
+                + AgentJar.BASE.resolve("src/test/resources/standin/demo-followup.case") + ","
+                + AgentJar.BASE.resolve("src/test/resources/fixtures/followup") + ",";
+        c.put("binhost.followup.portageq-command", tool + "portageq");
+        c.put("binhost.followup.glsa-check-command", tool + "glsa-check");
+        c.put("binhost.followup.needrestart-command", slave.resolve("no-needrestart").toString());
         c.put("binhost.update.cron", "0 30 3 * * ?");
         c.put("binhost.update.random-delay", "0s");
         c.put("binhost.update.retry-interval", "2s");

@@ -43,7 +43,7 @@ class FollowUpRunsTest {
             }
             choose() {
               case "$*" in
-                *--depclean*) PRETEND=$F/$(now)/depclean.rc0.txt ;;
+                *--depclean*) DEPCLEAN=$F/$(now)/depclean.rc0.txt ;;
                 *@preserved-rebuild*--pretend*) PRETEND=$R/46-slave-preserved-rebuild-pretend/output.rc0.txt ;;
                 *@preserved-rebuild*) use 47-slave-preserved-rebuild; lay 04-after-preserved-rebuild ;;
                 *"--oneshot sys-apps/portage"*) use 43-slave-portage-first; lay 02-after-portage-first ;;

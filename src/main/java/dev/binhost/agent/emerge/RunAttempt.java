@@ -87,6 +87,14 @@ public final class RunAttempt implements AutoCloseable {
         return follows;
     }
 
+    /**
+     * Whether this run is {@code emerge --resume}: a resume itself, not the @preserved-rebuild that follows it
+     * (which keeps the resume's reason but has a target of its own).
+     */
+    boolean resumes() {
+        return reason == UpdateRunner.Reason.RESUME && target == null && follows == null;
+    }
+
     public String requestedBy() {
         return requestedBy;
     }

@@ -451,7 +451,7 @@ public class UpdateRunner {
                 return;
             }
             Files.writeString(lastRunFile(), run.startedAt().toString() + "\n");
-            if (run.reason() == Reason.RESUME) {
+            if (run.resumes()) {
                 apply(run, List.of("--resume"));
                 return;
             }
@@ -769,7 +769,7 @@ public class UpdateRunner {
         Path log = newLog(run.id() + "-emerge.log");
         run.log = log.toString();
         run.phase(RunPhase.APPLY);
-        List<MergeReport.Expected> expected = run.reason() == Reason.RESUME
+        List<MergeReport.Expected> expected = run.resumes()
                 ? MergeReport.Expected.fromResume(records.resumeList())
                 : MergeReport.Expected.fromPlan(run.plan == null ? List.of() : run.plan.packages());
         if (run.portageFirst) {

@@ -50,7 +50,7 @@ class FollowUpRunsTest {
                 *@world*--pretend*)
                   if [ "$(now)" = 02-after-portage-first ]; then PRETEND=$R/44-slave-update-rest-pretend/output.rc0.txt
                   else PRETEND=$R/42-slave-portage-first-plan-pretend/output.rc0.txt; fi ;;
-                *@world*) use 45-slave-update-rest; lay 03-after-update ;;
+                *@world*|--resume*) use 45-slave-update-rest; lay 03-after-update ;;
                 *) echo "no recording of emerge $*" >&2; exit 3 ;;
               esac
             }
@@ -172,6 +172,17 @@ class FollowUpRunsTest {
         // the plan still says Portage waits for its update
         assertEquals(List.of("sys-apps/portage-3.0.83"), runs.get(0).followUp().portage().items());
         assertEquals(List.of(WORLD + " --pretend --verbose", "--pretend --depclean"), s.calls());
+    }
+
+    @Test
+    void afterAResume_theRebuildRunsItsOwnTarget_notAnotherResume() throws Exception {
+        List<RunRecord> runs = s.runnerWithFollowUps(FollowUpFixtures.keys(caseFile, null))
+                .runAll(UpdateRunner.Reason.RESUME, "restart");
+        assertEquals(List.of("--resume", "--pretend --depclean", "--usepkg @preserved-rebuild --pretend --verbose",
+                "--usepkg @preserved-rebuild", "--pretend --depclean"), s.calls());
+        assertEquals(List.of("resume", "resume"), runs.stream().map(RunRecord::reason).toList());
+        assertEquals("@preserved-rebuild", runs.get(1).target());
+        assertEquals(RunOutcome.SUCCESS, runs.get(1).outcome(), runs.get(1).message());
     }
 
     @Test

@@ -595,10 +595,11 @@ public class UpdateRunner {
 
     /**
      * Whether this world run should update Portage alone first (policy {@code binhost.followup.portage-first}):
-     * the plan merges sys-apps/portage together with other packages.
+     * the plan merges sys-apps/portage together with other packages, in a run of its own (not one that follows).
      */
     private boolean portageFirst(RunAttempt run, EmergePlan plan) {
-        if (followUps == null || !followUps.config().portageFirst() || run.target() != null) {
+        // never in a follow-on run: a rest whose plan still names Portage merges it with the rest, no loop
+        if (followUps == null || !followUps.config().portageFirst() || run.target() != null || run.follows() != null) {
             return false;
         }
         List<MergeReport.Expected> all = MergeReport.Expected.fromPlan(plan.packages());

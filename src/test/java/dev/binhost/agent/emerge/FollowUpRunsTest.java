@@ -175,6 +175,21 @@ class FollowUpRunsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(120) // a regression would loop Portage-first runs forever, not fail
+    void aRestWhosePlanStillNamesPortage_mergesItWithTheRest_noLoop() throws Exception {
+        // the plan after Portage went first is again record 42's (Portage among the others): the rest takes it all
+        s.scenarioScript.append("now() { echo 01-orphan; }\n");
+        List<RunRecord> runs = s.runnerWithFollowUps(FollowUpFixtures.keys(caseFile, null))
+                .runAll(UpdateRunner.Reason.TRIGGER, "root");
+        assertEquals(List.of(WORLD + " --pretend --verbose",
+                "--usepkg --update --deep --changed-use --with-bdeps y --oneshot sys-apps/portage", "--pretend --depclean",
+                WORLD + " --pretend --verbose", WORLD), s.calls().subList(0, 5));
+        assertEquals("sys-apps/portage", runs.get(0).target());
+        assertNull(runs.get(1).target());
+        assertEquals(runs.get(0).id(), runs.get(1).follows());
+    }
+
+    @Test
     void afterAResume_theRebuildRunsItsOwnTarget_notAnotherResume() throws Exception {
         List<RunRecord> runs = s.runnerWithFollowUps(FollowUpFixtures.keys(caseFile, null))
                 .runAll(UpdateRunner.Reason.RESUME, "restart");

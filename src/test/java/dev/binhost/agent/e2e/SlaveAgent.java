@@ -82,6 +82,8 @@ final class SlaveAgent implements AutoCloseable {
         c.put("binhost.followup.portageq-command", tool + "portageq");
         c.put("binhost.followup.glsa-check-command", tool + "glsa-check");
         c.put("binhost.followup.needrestart-command", slave.resolve("no-needrestart").toString());
+        // no depclean: the rig's tests count the emerge calls of a run (plan, merge)
+        c.put("binhost.followup.depclean", "false");
         c.put("binhost.update.cron", "0 30 3 * * ?");
         c.put("binhost.update.random-delay", "0s");
         c.put("binhost.update.retry-interval", "2s");

@@ -106,6 +106,15 @@ class RealNfsE2ETest {
         }
         bootExit = uml.exitValue();
         bootLog = Files.readString(out.resolve("boot.log"));
+        // Debian's UML kernel (6.1) cannot run guest processes on a host CPU whose FP register state is larger
+        // than it knows (AMX): ptrace refuses it, the guest's init dies at once and the kernel panics. Nothing
+        // of the rig ran, so there is nothing to assert: the tests are skipped with the reason, any other panic
+        // or failure still fails them.
+        if (bootExit == 126 && bootLog.contains("ptrace set fp regs failed")) {
+            String why = "the UML guest kernel cannot run on this host's CPU: " + bootLog.strip();
+            System.out.println("real-NFS guest: ALL SCENARIOS SKIPPED: " + why);
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
         if (Files.exists(results.resolve("steps.tsv"))) {
             for (String line : Files.readAllLines(results.resolve("steps.tsv"))) {
                 String[] f = line.split("\t");

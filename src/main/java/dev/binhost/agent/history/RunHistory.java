@@ -22,7 +22,8 @@ import java.util.List;
 /**
  * Every update run, one JSON object per line in the state directory.
  *
- * <p>An append is one write of a whole line followed by fsync, so a crash can at worst leave a torn last line:
+ * <p>An append is one write of a whole line followed by fsync; a write that fails part-way (a full disk) is cut back
+ * off at once, so only a crash can leave a torn last line:
  * the reader skips it and the next append cuts it off first. Retention rewrites the kept lines into a
  * temporary file, fsyncs it and renames it over the history, so the file is always either the old or the new.
  */
@@ -71,10 +72,21 @@ public class RunHistory {
             }
             ch.position(end);
             ByteBuffer buf = ByteBuffer.wrap(line);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+            try {
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            } catch (IOException e) {
+                // A full disk lets part of the line in: take it back, so the file keeps only whole records.
+                try {
+                    ch.truncate(end);
+                    ch.force(true);
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
             }
-            ch.force(true);
         }
         last = java.util.Optional.of(record);
         if (lines < 0) {

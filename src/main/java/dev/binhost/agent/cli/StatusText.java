@@ -21,8 +21,9 @@ public final class StatusText {
             "mounts", new MountsLine(),
             "config", new ConfigLine(),
             "update", new UpdateLine(),
-            "follow-up", new FollowUpLine());
-    private static final List<String> ORDER = List.of("master", "mounts", "config", "update", "follow-up");
+            "follow-up", new FollowUpLine(),
+            "binhost", new BinhostLine());
+    private static final List<String> ORDER = List.of("master", "binhost", "mounts", "config", "update", "follow-up");
     /** Problems are marked so they stand out even when every line is a problem. */
     static final String PROBLEM = "!";
 

@@ -40,22 +40,27 @@ public final class BuildReasons {
      * is returned as is, and nothing is read.
      */
     public static EmergePlan explain(EmergePlan plan, Path makeConf, List<String> args) {
+        return explain(plan, makeConf, args, Optional.empty());
+    }
+
+    /** The same with the binhost's index read from {@code index} (an HTTP binhost's copy) instead of PKGDIR's. */
+    public static EmergePlan explain(EmergePlan plan, Path makeConf, List<String> args, Optional<Path> index) {
         boolean dropped = UsepkgOnly.asked(args) && !UsepkgOnly.droppedAtoms(plan).isEmpty();
         if (plan.compiled().isEmpty() && !dropped) {
             return plan;
         }
         SlaveFacts facts = SlaveFacts.read(makeConf, args);
         facts.notes().forEach(n -> Log.debugf("Reasons for local builds: %s", n));
-        BinpkgIndex index = null;
+        BinpkgIndex master = null;
         String problem = null;
         try {
-            index = BinpkgIndex.read(facts.packagesFile(), BinpkgIndex.DEFAULT_MAX_BYTES);
+            master = BinpkgIndex.read(index.orElse(facts.packagesFile()), BinpkgIndex.DEFAULT_MAX_BYTES);
         } catch (BinpkgIndex.Unreadable e) {
             Log.warnf("Reasons for local builds from emerge's output only: %s", e.getMessage());
             problem = e.getMessage();
         }
-        EmergePlan explained = index != null ? plan.withReasons(index, facts) : plan.withoutIndex(problem, facts);
-        return dropped ? UsepkgOnly.withDropped(explained, Optional.ofNullable(index), problem, facts) : explained;
+        EmergePlan explained = master != null ? plan.withReasons(master, facts) : plan.withoutIndex(problem, facts);
+        return dropped ? UsepkgOnly.withDropped(explained, Optional.ofNullable(master), problem, facts) : explained;
     }
 
     /** The reason of one {@code [ebuild]} line, with the master's index. */

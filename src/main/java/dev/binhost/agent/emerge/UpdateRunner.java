@@ -3,6 +3,7 @@ package dev.binhost.agent.emerge;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.binhost.agent.followup.FollowUp;
+import dev.binhost.agent.binhost.Binhost;
 import dev.binhost.agent.followup.FollowUps;
 import dev.binhost.agent.followup.Item;
 import dev.binhost.agent.history.RunHistory;
@@ -109,6 +110,8 @@ public class UpdateRunner {
     private volatile Orphan orphan;
     private final PortageRecords records;
     private final FollowUps followUps;
+    /** Where binaries come from: emerge's --getbinpkg arguments and the index to explain local builds with. */
+    private volatile Binhost binhost;
     private final AtomicReference<FollowUp> lastFollowUp = new AtomicReference<>();
 
     /** A runner that collects no follow-ups and takes no follow-up action (tests of the run alone). */
@@ -464,6 +467,11 @@ public class UpdateRunner {
             if (run.binariesOnlyByPower || config.binariesOnly() == UpdateConfig.BinariesOnly.USEPKGONLY) {
                 args.add("--usepkgonly");
             }
+            if (binhost != null) {
+                List<String> fetched = binhost.args(args);
+                args.clear();
+                args.addAll(fetched);
+            }
             // binaries only asked for here or in make.conf's EMERGE_DEFAULT_OPTS: emerge then ignores USE and deps
             List<String> effective = new ArrayList<>(defaultOpts());
             effective.addAll(args);
@@ -481,6 +489,16 @@ public class UpdateRunner {
         RunAttempt probe = new RunAttempt("probe", Reason.TRIGGER, "", clock.instant(), a -> null);
         immediateChecks(probe);
         return probe.checks().stream().filter(c -> !c.ok()).toList();
+    }
+
+    /** An HTTP binhost: runs fetch with --getbinpkg, and local builds are explained by its index. */
+    public void binhost(Binhost binhost) {
+        this.binhost = binhost;
+    }
+
+    private EmergePlan explain(EmergePlan plan, List<String> args) {
+        return BuildReasons.explain(plan, config.makeConf(), args,
+                binhost == null ? Optional.empty() : binhost.remoteIndex());
     }
 
     /** make.conf's EMERGE_DEFAULT_OPTS as words; empty when make.conf cannot be read (BuildReasons says so). */
@@ -565,8 +583,7 @@ public class UpdateRunner {
         CommandResult planned = runner.run(Command.of("emerge-plan", argv(pretendArgs)).log(planLog)
                 .deadline(config.planDeadline()).build());
         // why each package is built here, from the master's Packages index (BuildReasons)
-        EmergePlan plan = BuildReasons.explain(EmergePlan.parse(Files.readString(planLog, StandardCharsets.UTF_8)),
-                config.makeConf(), args);
+        EmergePlan plan = explain(EmergePlan.parse(Files.readString(planLog, StandardCharsets.UTF_8)), args);
         run.plan = plan;
         if (planned.timedOut() || planned.exitCode() != 0) {
             String why = planned.timedOut() ? "the plan passed its deadline of " + config.planDeadline()
@@ -687,7 +704,7 @@ public class UpdateRunner {
             asked = new AskedEmerge(runner).run(argv(askArgs), config.planDeadline(), config.runDeadline(), log,
                     run.progress()::accept, (printed, pid) -> {
                         // why each package is built here, from the master's Packages index (BuildReasons)
-                        EmergePlan plan = BuildReasons.explain(printed, config.makeConf(), args);
+                        EmergePlan plan = explain(printed, args);
                         run.plan = plan;
                         pending.set(plan.installCount());
                         UpdatePolicy.Decision d = UpdatePolicy.decide(plan, config.mode(), config.binariesOnly(),
@@ -726,7 +743,7 @@ public class UpdateRunner {
             case UNASKED -> {
                 // emerge merged without asking, so no policy applied; what it did is still recorded as a run
                 Log.warnf("Update run %s: %s", run.id(), asked.fallback().orElse("emerge did not ask"));
-                run.plan = BuildReasons.explain(plan, config.makeConf(), args);
+                run.plan = explain(plan, args);
                 run.resolution = "one-pass (" + asked.fallback().orElse("emerge did not ask") + ")";
                 finish(run, result.orElseThrow(), records, MergeReport.Expected.fromPlan(run.plan.packages()), mark);
             }
@@ -745,7 +762,7 @@ public class UpdateRunner {
                 }
             }
             case NOTHING_TO_MERGE -> {
-                run.plan = BuildReasons.explain(plan, config.makeConf(), args);
+                run.plan = explain(plan, args);
                 pending.set(plan.installCount());
                 UpdatePolicy.Decision d = UpdatePolicy.decide(run.plan, config.mode(), config.binariesOnly(),
                         config.maxLocalBuilds());

@@ -43,15 +43,20 @@ public class UpdateService implements StatusContributor {
     @Inject
     public UpdateService(UpdateConfig config, FollowUpConfig followUpConfig, AgentConfig agent,
             ProcessRunner processes, Posix posix, Instance<RunPrecondition> preconditions, ConfigSync configSync,
-            Clock clock, MeterRegistry registry, Heartbeats heartbeats, EmergeActivity emerges) {
+            Clock clock, MeterRegistry registry, Heartbeats heartbeats, EmergeActivity emerges,
+            dev.binhost.agent.binhost.Binhost binhost) {
         this.config = config;
         FollowUps followUps = new FollowUps(followUpConfig, config.eroot(), config.makeConf(), config.emergeCommand(),
                 processes, clock);
-        List<RunPrecondition> holds = FollowUpHolds.of(followUpConfig, followUps);
+        List<RunPrecondition> holds = new java.util.ArrayList<>(FollowUpHolds.of(followUpConfig, followUps));
+        binhost.precondition().ifPresent(holds::add);
         UpdateRunner runner = new UpdateRunner(config, agent.stateDir(), agent.logDir(), agent.procDir(), processes, posix,
                 () -> java.util.stream.Stream.concat(preconditions.stream(), holds.stream()).toList(),
                 () -> Optional.of(configSync::refreshBeforeRun),
                 clock, registry, followUps);
+        if (binhost.http()) {
+            runner.binhost(binhost);
+        }
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
         this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);

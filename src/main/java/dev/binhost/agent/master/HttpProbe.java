@@ -39,7 +39,7 @@ public final class HttpProbe implements Probe {
     }
 
     /** The URL the connection opens: credentials go in a header, not in a URL a library might log. */
-    static URI withoutUserInfo(URI uri) {
+    public static URI withoutUserInfo(URI uri) {
         if (uri.getRawUserInfo() == null) {
             return uri;
         }
@@ -48,8 +48,24 @@ public final class HttpProbe implements Probe {
 
     /** A library's message may quote the URL: take the credentials out of it too. */
     private String scrub(String message) {
+        return scrub(url, message);
+    }
+
+    /** {@code message} without {@code url}'s credentials. */
+    public static String scrub(URI url, String message) {
         String info = url.getRawUserInfo();
-        return info == null ? message : message.replace(url.toString(), shown).replace(info, "***");
+        return info == null ? message : message.replace(url.toString(), redacted(url)).replace(info, "***");
+    }
+
+    /** A connection to {@code url}, its credentials (if any) as a Basic auth header, not in the URL. */
+    public static HttpURLConnection open(URI url) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) withoutUserInfo(url).toURL().openConnection();
+        if (url.getRawUserInfo() != null) {
+            String credentials = URLDecoder.decode(url.getRawUserInfo().replace("+", "%2B"), StandardCharsets.UTF_8);
+            connection.setRequestProperty("Authorization", "Basic "
+                    + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        return connection;
     }
 
     @Override
@@ -62,12 +78,7 @@ public final class HttpProbe implements Probe {
         long start = System.nanoTime();
         HttpURLConnection connection = null;
         try {
-            connection = (HttpURLConnection) withoutUserInfo(url).toURL().openConnection();
-            if (url.getRawUserInfo() != null) {
-                String credentials = URLDecoder.decode(url.getRawUserInfo().replace("+", "%2B"), StandardCharsets.UTF_8);
-                connection.setRequestProperty("Authorization", "Basic "
-                        + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
-            }
+            connection = open(url);
             connection.setRequestMethod("HEAD");
             connection.setInstanceFollowRedirects(false);
             connection.setConnectTimeout((int) Math.max(1, connectTimeout.toMillis()));

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,15 +54,28 @@ public class MasterWatch {
     private volatile MasterState state;
     private volatile boolean firstRoundDone;
 
-    @Inject
     public MasterWatch(MasterConfig config, Clock clock, Heartbeats heartbeats, Event<MasterTransition> transitions,
             MeterRegistry registry) {
+        this(config, clock, heartbeats, transitions, registry, Optional.empty());
+    }
+
+    /** {@code binhost}: the HTTP binhost's index probe, when the slave fetches its binaries over http. */
+    @Inject
+    public MasterWatch(MasterConfig config, Clock clock, Heartbeats heartbeats, Event<MasterTransition> transitions,
+            MeterRegistry registry, dev.binhost.agent.binhost.Binhost binhost) {
+        this(config, clock, heartbeats, transitions, registry, binhost.probe());
+    }
+
+    private MasterWatch(MasterConfig config, Clock clock, Heartbeats heartbeats, Event<MasterTransition> transitions,
+            MeterRegistry registry, Optional<Probe> binhostProbe) {
         this.config = config;
         this.clock = clock;
         this.transitions = transitions;
         this.registry = registry;
         this.gauges = new OwnedMeters(registry);
-        this.probes = probesFor(config);
+        List<Probe> all = new ArrayList<>(probesFor(config));
+        binhostProbe.ifPresent(all::add);
+        this.probes = List.copyOf(all);
         this.hysteresis = new Hysteresis(config.downAfterFailures(), config.upAfterSuccesses());
         this.state = MasterState.initial(clock.instant());
         // A round's own time is bounded by roundBound(); ten seconds more for a busy machine.

@@ -8,6 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * The one way the agent replaces a file it owns (history, run marker, apply journal, stamps, owned mounts): the
@@ -20,12 +24,30 @@ public final class DurableFile {
 
     /** Replaces {@code file}'s content with {@code bytes}; on failure the old file stays and no temp is left. */
     public static void replace(Path file, byte[] bytes) throws IOException {
+        replace(file, bytes, file.resolveSibling(file.getFileName() + ".new"), null);
+    }
+
+    /**
+     * Replaces a file in a directory another program reads as a whole (Portage's {@code binrepos.conf/}): the
+     * temp file is hidden ({@code .name.new}, which Portage skips) and gets {@code mode} before any byte is in it.
+     */
+    public static void replaceIn(Path file, byte[] bytes, Set<PosixFilePermission> mode) throws IOException {
+        replace(file, bytes, file.resolveSibling("." + file.getFileName() + ".new"), mode);
+    }
+
+    private static void replace(Path file, byte[] bytes, Path temp, Set<PosixFilePermission> mode)
+            throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path temp = file.resolveSibling(file.getFileName() + ".new");
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            Files.deleteIfExists(temp);
+            FileAttribute<?>[] attrs = mode == null ? new FileAttribute<?>[0]
+                    : new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)};
+            try (FileChannel ch = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING), attrs)) {
+                if (mode != null) {
+                    Files.setPosixFilePermissions(temp, mode); // the umask may have taken bits away
+                }
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
                 while (buf.hasRemaining()) {
                     ch.write(buf);

@@ -27,6 +27,7 @@ public final class AgentConfigs {
                 .withMapping(AgentConfig.class).withMapping(SyncConfig.class).withMapping(MountConfig.class)
                 .withMapping(MasterConfig.class).withMapping(UpdateConfig.class).withMapping(ControlConfig.class)
                 .withMapping(dev.binhost.agent.followup.FollowUpConfig.class)
+                .withMapping(dev.binhost.agent.binhost.PackagesConfig.class)
                 .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .withSources(sources.toArray(ConfigSource[]::new))
                 .build();

@@ -141,6 +141,11 @@ public final class Binrepos {
      * Nothing is written when the answer is not ok.
      */
     public static Ensured ensure(PackagesConfig c, String configFile) {
+        return ensure(c, configFile, true);
+    }
+
+    /** {@link #ensure}; with {@code write} false nothing is written and a due write is reported as such. */
+    public static Ensured ensure(PackagesConfig c, String configFile, boolean write) {
         Path dir = c.binrepos();
         Path own = c.ownEntry();
         String shown = HttpProbe.redacted(c.url().orElseThrow());
@@ -179,6 +184,11 @@ public final class Binrepos {
             // written below
         } catch (IOException e) {
             return new Ensured(false, false, own, "cannot read " + own + ": " + e.getMessage());
+        }
+        if (!write) {
+            return new Ensured(true, false, own, "the agent's entry [" + c.repoName() + "] in " + own
+                    + (Files.exists(own) ? " differs from its configuration" : " is not there yet")
+                    + "; the agent writes it before the next run");
         }
         try {
             DurableFile.replaceIn(own, want.getBytes(StandardCharsets.UTF_8),

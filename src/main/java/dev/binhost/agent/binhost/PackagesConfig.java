@@ -59,6 +59,10 @@ public interface PackagesConfig extends Checked {
     @WithDefault("/etc/portage/gnupg")
     Path gnupgDir();
 
+    /** GnuPG, which {@code check} asks which keys in {@link #gnupgDir()} are trusted. */
+    @WithDefault("/usr/bin/gpg")
+    List<String> gpgCommand();
+
     /**
      * A run in which a binary failed its signature or digest check: {@code fail} (the run fails, naming the
      * package) or {@code build-locally} (the run is followed by one that compiles those packages here).

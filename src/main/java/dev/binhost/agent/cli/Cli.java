@@ -324,7 +324,12 @@ public final class Cli {
             err.println("binhost-agent: check cannot read its inputs: " + e.getMessage());
             return FINDINGS;
         }
-        List<Finding> findings = Preflight.run(inputs);
+        List<Finding> findings = new ArrayList<>(Preflight.run(inputs));
+        try {
+            findings.addAll(trust(inputs));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         FollowUp followUp = flags.contains("--no-follow-up") ? null : followUp();
         if (flags.contains("--json")) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -348,6 +353,14 @@ public final class Cli {
         }
         // the exit status is the config's: what an update left is reported, and counted in the agent's metrics
         return findings.stream().anyMatch(f -> f.level() == Finding.Level.PROBLEM) ? FINDINGS : OK;
+    }
+
+    /** The binhost's and the signatures' setup ({@link dev.binhost.agent.binhost.TrustCheck}). */
+    private List<Finding> trust(Preflight.Inputs inputs) throws CliConfig.Invalid, InterruptedException {
+        ProcessRunner runner = new ProcessRunner(new dev.binhost.agent.posix.JnrPosix(), java.time.Duration.ofSeconds(2), 65536);
+        return dev.binhost.agent.binhost.TrustCheck.run(config.packages(),
+                MakeConf.evaluate(inputs.makeConf()).values(), dev.binhost.agent.config.AgentConfigFile.location().toString(),
+                runner);
     }
 
     /**

@@ -140,6 +140,21 @@ public final class CliConfig {
         }
     }
 
+    /** {@code binhost.packages.*} as the agent reads them, for check's trust findings. */
+    public dev.binhost.agent.binhost.PackagesConfig packages() throws Invalid {
+        Map<String, String> m = new java.util.HashMap<>();
+        values.stringPropertyNames().stream().filter(k -> k.startsWith("binhost.packages."))
+                .forEach(k -> m.put(k, values.getProperty(k)));
+        try {
+            return new SmallRyeConfigBuilder().withValidateUnknown(false)
+                    .withMapping(dev.binhost.agent.binhost.PackagesConfig.class)
+                    .withSources(new PropertiesConfigSource(m, "cli", 100)).build()
+                    .getConfigMapping(dev.binhost.agent.binhost.PackagesConfig.class);
+        } catch (RuntimeException e) {
+            throw new Invalid("binhost.packages: " + e.getMessage());
+        }
+    }
+
     public String get(String key) {
         return values.getProperty(key, "").strip();
     }

@@ -38,6 +38,15 @@ public final class HttpProbe implements Probe {
         return uri.toString().replace(info + "@", masked + "@");
     }
 
+    /** A URL read from a file, as it may be shown; one that does not parse loses whatever precedes an '@'. */
+    public static String scrubbed(String uri) {
+        try {
+            return redacted(URI.create(uri.strip()));
+        } catch (IllegalArgumentException e) {
+            return uri.replaceAll("//[^/@]*@", "//***@");
+        }
+    }
+
     /** The URL the connection opens: credentials go in a header, not in a URL a library might log. */
     public static URI withoutUserInfo(URI uri) {
         if (uri.getRawUserInfo() == null) {

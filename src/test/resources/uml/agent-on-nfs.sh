@@ -65,10 +65,11 @@ snap() {
 	local d=$R/$SCEN/$1
 	mkdir -p "$d"
 	for h in live ready started; do code "/q/health/$h" "$d/$h.json" > "$d/$h.code"; done
+	# the mount table right after readiness, before the CLI calls that take seconds here: one moment's picture
+	cp /proc/self/mountinfo "$d/mountinfo"
 	code /q/metrics "$d/metrics.txt" > /dev/null
 	cli status --json > "$d/status.json" 2> "$d/status.err"
 	cli status > "$d/status.txt" 2>&1
-	cp /proc/self/mountinfo "$d/mountinfo"
 	cat "/proc/$AGENT/comm" > "$d/comm" 2>/dev/null
 	threads "$d/threads.tsv"
 	sleep 0.5

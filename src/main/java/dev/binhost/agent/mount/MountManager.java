@@ -292,8 +292,10 @@ public class MountManager {
     }
 
     /**
-     * Asks a child process whether the mount answers ({@code stat -f}, which always reaches the server). A
-     * timeout or an error (ESTALE, ENOTCONN) makes the mount stale: reported, and released lazily.
+     * Asks a child process whether the mount answers ({@code stat -f}, which always reaches the server). An error
+     * (ESTALE, ENOTCONN) makes the mount stale at once; a timeout does when a second probe, run at once, times out
+     * too (a loaded machine can miss one deadline, and releasing a healthy share for it would be worse). Stale is
+     * reported, and the mount released lazily.
      */
     public synchronized MountStatus probe(String name) {
         MountSpec spec = spec(name);
@@ -310,7 +312,12 @@ public class MountManager {
         }
         CommandResult r;
         try {
-            r = runner.run(probeCommand(spec.target()));
+            r = probeOnce(name, spec.target());
+            if (r.timedOut()) {
+                Log.infof("Mount %s: the probe got no answer within %s; probing once more before calling it stale",
+                        name, config.probeTimeout());
+                r = probeOnce(name, spec.target());
+            }
         } catch (IOException e) {
             // The agent could not start the probe (its own disk is full, say): that says nothing of the share.
             Log.warnf("Mount %s: the probe could not be started (%s); probed again in %s", name, e.getMessage(),
@@ -321,21 +328,28 @@ public class MountManager {
             Thread.currentThread().interrupt();
             return statuses.get(name);
         }
+        now = clock.instant();
+        if (r.succeeded()) {
+            return put(name, machine.answered(s, now));
+        }
+        String why = r.timedOut()
+                ? "stale: two probes in a row got no answer within " + config.probeTimeout()
+                        + " (server dead or frozen?)"
+                : "stale: the probe failed: " + r.lastLine();
+        Log.warnf("Mount %s at %s is %s", name, spec.target(), why);
+        put(name, machine.stale(s, why, now));
+        return release(name, why);
+    }
+
+    private CommandResult probeOnce(String name, Path target) throws IOException, InterruptedException {
+        CommandResult r = runner.run(probeCommand(target));
         String outcome = r.succeeded() ? "ok" : r.timedOut() ? "timeout" : "error";
         Timer.builder("binhost.mount.probe.duration")
                 .description("Time the health probe of a mount took (a child process with a deadline)")
                 .tag("mount", name).tag("outcome", outcome)
                 .register(registry).record(r.took());
-        statuses.put(name, statuses.get(name).probed(now, r.took()));
-        if (r.succeeded()) {
-            return put(name, machine.answered(s, now));
-        }
-        String why = r.timedOut()
-                ? "stale: the probe got no answer within " + config.probeTimeout() + " (server dead or frozen?)"
-                : "stale: the probe failed: " + r.lastLine();
-        Log.warnf("Mount %s at %s is %s", name, spec.target(), why);
-        put(name, machine.stale(s, why, now));
-        return release(name, why);
+        statuses.put(name, statuses.get(name).probed(clock.instant(), r.took()));
+        return r;
     }
 
     /** Probe one target in a child process; tests call it to probe paths that are not configured mounts. */

@@ -89,11 +89,12 @@ public class MountWatch {
     }
 
     /**
-     * Longest a healthy round can take: per mount a mount, a plain and a lazy umount and a probe, each bounded
-     * by its deadline (the runner adds its kill grace, covered by the extra minute).
+     * Longest a healthy round can take: per mount a mount, a plain and a lazy umount and two probes (a timeout is
+     * confirmed by a second), each bounded by its deadline (the runner adds its kill grace, covered by the extra
+     * minute).
      */
     static Duration roundBound(MountConfig config, int mountCount) {
-        Duration perMount = config.commandTimeout().multipliedBy(3).plus(config.probeTimeout());
+        Duration perMount = config.commandTimeout().multipliedBy(3).plus(config.probeTimeout().multipliedBy(2));
         return perMount.multipliedBy(Math.max(1, mountCount)).plusMinutes(1);
     }
 

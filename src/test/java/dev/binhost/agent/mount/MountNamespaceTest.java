@@ -102,6 +102,13 @@ class MountNamespaceTest {
     }
 
     @Test
+    void fuseServerThatMissesOneProbeDeadline_isProbedAgainAtOnce_andStaysMounted() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/bindfs")),
+                "bindfs is not installed (CI installs it)");
+        inNamespace("serverThatMissesOneDeadlineStaysMounted");
+    }
+
+    @Test
     void masterDown_mountHeldBusy_isReleasedLazily_holderKeepsRunning() throws Exception {
         inNamespace("busyMountIsReleasedLazily");
     }

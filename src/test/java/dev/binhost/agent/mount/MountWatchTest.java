@@ -124,6 +124,6 @@ class MountWatchTest {
     @Test
     void roundBound_coversEveryCommandOfEveryMount() {
         TestMountConfig config = TestMountConfig.of(Map.of(), DownPolicy.RELEASE);
-        assertEquals(Duration.ofSeconds(3 * 20 + 2).multipliedBy(2).plusMinutes(1), MountWatch.roundBound(config, 2));
+        assertEquals(Duration.ofSeconds(3 * 20 + 2 * 2).multipliedBy(2).plusMinutes(1), MountWatch.roundBound(config, 2));
     }
 }

@@ -126,7 +126,13 @@ public interface PackagesConfig extends Checked {
         if (indexMaxBytes() < 4096) {
             p.add("binhost.packages.index-max-bytes: at least 4096, was " + indexMaxBytes());
         }
+        if (onBadBinary() == OnBadBinary.BUILD_LOCALLY) {
+            p.add("binhost.packages.on-bad-binary: build-locally is not implemented yet (issue 15); a run whose"
+                    + " binary fails verification fails, naming it. Remove the setting");
+        }
         prefetchCron().ifPresent(cron -> {
+            p.add("binhost.packages.prefetch-cron: the prefetch step is not implemented yet (issue 15); remove the"
+                    + " setting");
             if (!http()) {
                 p.add("binhost.packages.prefetch-cron: downloads come only from an http binhost;"
                         + " set binhost.packages.transport=http or remove it");

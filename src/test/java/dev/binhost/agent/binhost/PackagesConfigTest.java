@@ -43,4 +43,13 @@ class PackagesConfigTest {
         String nfs = String.join("\n", HttpBinhosts.config("binhost.packages.prefetch-cron", "0 0 2 * * ?").problems());
         assertTrue(nfs.contains("downloads come only from an http binhost"), nfs);
     }
+
+    @Test
+    void settingsOfStepsNotBuiltYet_areRefused_notSilentlyIgnored() {
+        String p = String.join("\n", HttpBinhosts.config("binhost.packages.transport", "http",
+                "binhost.packages.url", "http://master.lan/binpkgs", "binhost.packages.prefetch-cron", "0 0 2 * * ?",
+                "binhost.packages.on-bad-binary", "build-locally").problems());
+        assertTrue(p.contains("binhost.packages.prefetch-cron: the prefetch step is not implemented yet"), p);
+        assertTrue(p.contains("binhost.packages.on-bad-binary: build-locally is not implemented yet"), p);
+    }
 }

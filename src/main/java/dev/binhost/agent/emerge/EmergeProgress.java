@@ -15,10 +15,36 @@ public final class EmergeProgress {
     private static final Pattern FAILED = Pattern.compile("^>>> Failed to (?:emerge|install) (\\S+?),?(?: Log file:)?$");
     private static final Pattern ERROR = Pattern.compile("^\\* ERROR: (\\S+?)(?:::\\S+)? failed \\(([^)]+) phase\\)");
     private static final Pattern FETCH_FAILED = Pattern.compile("^!!! Couldn't download '([^']+)'");
+    // A binary that failed its checks (recorded with the real Portage, records 65-67): the digest against the
+    // binhost's Packages index, after the download, or the GnuPG signature, when the binpkg is opened.
+    private static final Pattern DIGEST_REASON = Pattern.compile("^!!! Reason: Failed on (\\S+) verification$");
+    private static final Pattern GOT = Pattern.compile("^!!! (Got|Expected): (\\S+)$");
+    private static final Pattern GPG_FAILED = Pattern.compile("^!!! (?:Error extracting|Invalid binary package:) '([^']+)',"
+            + " GnuPG verification failed$");
 
-    /** Where a run stands. {@code current} is the package being emerged, empty between packages or before. */
+    /** The phase a binary failed in when its digest did not match the binhost's index. */
+    public static final String DIGEST_CHECK = "binary digest check";
+    /** The phase a binary failed in when its signature did not verify. */
+    public static final String SIGNATURE_CHECK = "binary signature check";
+
+    /**
+     * Where a run stands. {@code current} is the package being emerged, empty between packages or before;
+     * {@code failedDetail} what emerge said of the failure when it said more than the phase (a bad binary's why).
+     */
     public record Snapshot(int index, int total, Optional<String> current, boolean currentIsBinary,
-            int completedBinary, int completedCompiled, Optional<String> failedPackage, Optional<String> failedPhase) {
+            int completedBinary, int completedCompiled, Optional<String> failedPackage, Optional<String> failedPhase,
+            Optional<String> failedDetail) {
+        public Snapshot(int index, int total, Optional<String> current, boolean currentIsBinary,
+                int completedBinary, int completedCompiled, Optional<String> failedPackage,
+                Optional<String> failedPhase) {
+            this(index, total, current, currentIsBinary, completedBinary, completedCompiled, failedPackage,
+                    failedPhase, Optional.empty());
+        }
+
+        /** Whether the failed package is a binary that failed its digest or signature check. */
+        public boolean badBinary() {
+            return failedPhase.filter(p -> p.equals(DIGEST_CHECK) || p.equals(SIGNATURE_CHECK)).isPresent();
+        }
         public int completed() {
             return completedBinary + completedCompiled;
         }
@@ -38,6 +64,11 @@ public final class EmergeProgress {
     private int completedCompiled;
     private String failedPackage;
     private String failedPhase;
+    private String failedDetail;
+    /** A binary check failed and the {@code >>> Failed to emerge} line naming the package is still to come. */
+    private String badPhase;
+    private String badDetail;
+    private boolean inSummary;
 
     /** Takes one output line (colour codes allowed). */
     public synchronized void accept(String rawLine) {
@@ -76,7 +107,16 @@ public final class EmergeProgress {
         if (failed.matches()) {
             if (failedPackage == null) {
                 failedPackage = failed.group(1);
+                if (badPhase != null) {
+                    failedPhase = badPhase;
+                    failedDetail = badDetail;
+                }
             }
+            badPhase = null;
+            badDetail = null;
+            return;
+        }
+        if (badBinaryLine(line)) {
             return;
         }
         if (FETCH_FAILED.matcher(line).find() && failedPhase == null) {
@@ -87,9 +127,61 @@ public final class EmergeProgress {
         }
     }
 
+    /**
+     * The lines a bad binary prints before emerge names it: {@code !!! Digest verification failed:} with
+     * {@code !!! Reason: Failed on size verification} (or MD5, SHA1 …) and {@code !!! Got:}/{@code !!! Expected:};
+     * or {@code * Binary package is not usable (verification failed):}, {@code *  Summary:} and the summary line
+     * ({@code binpkg signed with at least one unknown key.}), then {@code !!! Error extracting '…', GnuPG
+     * verification failed}.
+     */
+    private boolean badBinaryLine(String line) {
+        if (line.equals("!!! Digest verification failed:")) {
+            badPhase = DIGEST_CHECK;
+            badDetail = "its digest does not match the binhost's Packages index";
+            return true;
+        }
+        Matcher reason = DIGEST_REASON.matcher(line);
+        if (reason.matches() && DIGEST_CHECK.equals(badPhase)) {
+            badDetail = reason.group(1).equals("size") ? "its size does not match the binhost's Packages index"
+                    : "its " + reason.group(1) + " does not match the binhost's Packages index";
+            return true;
+        }
+        Matcher got = GOT.matcher(line);
+        if (got.matches() && DIGEST_CHECK.equals(badPhase)) {
+            badDetail += (got.group(1).equals("Got") ? " (got " : ", expected ") + got.group(2)
+                    + (got.group(1).equals("Got") ? "" : ")");
+            return true;
+        }
+        if (line.equals("* Binary package is not usable (verification failed):")) {
+            badPhase = SIGNATURE_CHECK;
+            badDetail = "GnuPG verification failed";
+            inSummary = false;
+            return true;
+        }
+        if (SIGNATURE_CHECK.equals(badPhase) && line.startsWith("*")) {
+            String text = line.substring(1).strip();
+            if (text.equals("Summary:")) {
+                inSummary = true;
+            } else if (inSummary && !text.isEmpty()) {
+                badDetail = text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+                inSummary = false;
+            }
+            return true;
+        }
+        if (GPG_FAILED.matcher(line).matches()) {
+            if (badPhase == null) {
+                badPhase = SIGNATURE_CHECK;
+                badDetail = "GnuPG verification failed";
+            }
+            return true;
+        }
+        return false;
+    }
+
     public synchronized Snapshot snapshot() {
         return new Snapshot(index, total, Optional.ofNullable(current), currentIsBinary, completedBinary,
-                completedCompiled, Optional.ofNullable(failedPackage), Optional.ofNullable(failedPhase));
+                completedCompiled, Optional.ofNullable(failedPackage), Optional.ofNullable(failedPhase),
+                Optional.ofNullable(failedDetail));
     }
 
     /** Feeds a whole output at once (a finished run's log); returns where it ended. */

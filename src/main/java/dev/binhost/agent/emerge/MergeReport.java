@@ -148,7 +148,7 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
                 }
                 String why = failed.contains(p.cpv())
                         ? "failed" + (p.cpv().equals(progress.failedPackage().orElse(null))
-                                ? progress.failedPhase().map(ph -> " in the " + ph + " phase").orElse("") : "")
+                                ? in(progress.failedPhase(), progress.failedDetail()) : "")
                         : timedOut ? "not reached before the deadline"
                         : !failed.isEmpty() ? (keptGoing ? "skipped after " + failed.get(0) + " failed"
                                 : "not reached: emerge stopped after " + failed.get(0) + " failed")
@@ -190,7 +190,8 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
         }
         Optional<String> phase = failed.isEmpty() ? Optional.empty()
                 : failed.get(0).equals(progress.failedPackage().orElse(null)) ? progress.failedPhase() : Optional.empty();
-        String message = message(result, installed, failed, phase, missing, blockedBy, exitCode, progress, byCpv.size());
+        Optional<String> where = phase.map(p -> in(phase, progress.failedDetail()));
+        String message = message(result, installed, failed, where, missing, blockedBy, exitCode, progress, byCpv.size());
         return new MergeReport(result, exitCode, installed, failed, phase, missing, left, blockedBy, source, message);
     }
 
@@ -256,8 +257,16 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
         return atoms.isEmpty() ? what : what + ": " + String.join(", ", atoms);
     }
 
+    /**
+     * " in the compile phase", or for a bad binary " in the binary digest check (its size does not match …)".
+     */
+    private static String in(Optional<String> phase, Optional<String> detail) {
+        return phase.map(p -> " in the " + p + detail.map(d -> " (" + d + ")").orElse(" phase")).orElse("");
+    }
+
+    /** {@code where}: {@link #in} of the failed package, empty when the phase is not known. */
     private static String message(Result result, List<Installed> installed, List<String> failed,
-            Optional<String> phase, List<NotInstalled> missing, List<String> blockedBy, int exitCode,
+            Optional<String> where, List<NotInstalled> missing, List<String> blockedBy, int exitCode,
             EmergeProgress.Snapshot progress, int planned) {
         long binary = installed.stream().filter(Installed::binary).count();
         String merged = "merged " + installed.size() + " packages (" + binary + " binary, "
@@ -269,12 +278,11 @@ public record MergeReport(Result result, int exitCode, List<Installed> installed
                 + (missing.size() > 10 ? " and " + (missing.size() - 10) + " more" : "");
         return switch (result) {
             case SUCCESS -> installed.isEmpty() ? "nothing to merge" : merged;
-            case PARTIAL -> (failed.isEmpty() ? "" : failed.get(0) + " failed" + phase.map(p -> " in the " + p
-                    + " phase").orElse("") + " (exit " + exitCode + "), emerge kept going; ") + of + notInstalled;
+            case PARTIAL -> (failed.isEmpty() ? "" : failed.get(0) + " failed" + where.orElse("") + " (exit " + exitCode + "), emerge kept going; ") + of + notInstalled;
             case BLOCKED -> of + "; emerge left out " + String.join("; ", blockedBy) + notInstalled;
             case FAILED -> failed.isEmpty()
                     ? "emerge exited " + exitCode + "; " + of + notInstalled
-                    : failed.get(0) + " failed" + phase.map(p -> " in the " + p + " phase").orElse("") + " (exit "
+                    : failed.get(0) + " failed" + where.orElse("") + " (exit "
                             + exitCode + ") after " + of + notInstalled;
             case TIMED_OUT -> "emerge passed its deadline" + progress.current().map(c -> " while emerging " + c)
                     .orElse("") + " after " + of + "; killed" + notInstalled;

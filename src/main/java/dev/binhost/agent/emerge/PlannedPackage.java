@@ -52,6 +52,14 @@ public record PlannedPackage(
         return flags.indexOf(flag) >= 0;
     }
 
+    /**
+     * A binary emerge fetches from a binhost ({@code [binary  N g   ]}, recorded with --getbinpkg), not one
+     * already in the local PKGDIR (an NFS-mounted one included).
+     */
+    public boolean remote() {
+        return kind == Kind.BINARY && hasFlag('g');
+    }
+
     /** The USE variable's flags, or an empty list when the line shows none. */
     public List<UseFlag> use() {
         return variables.getOrDefault("USE", List.of());

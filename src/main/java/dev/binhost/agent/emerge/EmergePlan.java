@@ -127,6 +127,30 @@ public record EmergePlan(
     }
 
     /** Parses emerge's output; colour codes are removed first. Never throws on unknown lines: it skips them. */
+    private static final Pattern BINHOST_UNREACHABLE = Pattern.compile(
+            "^!!! \\[([^\\]]+)\\] Error fetching binhost package info from '([^']*)'$");
+
+    /**
+     * The binhosts emerge could not read the index of, each as "[repo] url: why" ({@code !!! [binhost-agent] Error
+     * fetching binhost package info from 'http://…'} and the next line, {@code !!! [binhost-agent] <urlopen error
+     * [Errno 111] Connection refused>}, records 63, 64, 70). emerge then plans without that binhost: with
+     * --getbinpkg it exits 0 and builds everything here.
+     */
+    public static List<String> unreachableBinhosts(String output) {
+        List<String> out = new ArrayList<>();
+        String[] lines = output.split("\r?\n");
+        for (int i = 0; i < lines.length; i++) {
+            Matcher m = BINHOST_UNREACHABLE.matcher(Ansi.strip(lines[i]).strip());
+            if (m.matches()) {
+                String prefix = "!!! [" + m.group(1) + "] ";
+                String next = i + 1 < lines.length ? Ansi.strip(lines[i + 1]).strip() : "";
+                out.add("[" + m.group(1) + "] " + m.group(2)
+                        + (next.startsWith(prefix) ? ": " + next.substring(prefix.length()) : ""));
+            }
+        }
+        return out;
+    }
+
     public static EmergePlan parse(String output) {
         String[] lines = Ansi.strip(output).split("\r?\n", -1);
         List<PlannedPackage> packages = new ArrayList<>();

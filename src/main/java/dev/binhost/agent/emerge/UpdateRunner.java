@@ -583,8 +583,18 @@ public class UpdateRunner {
         CommandResult planned = runner.run(Command.of("emerge-plan", argv(pretendArgs)).log(planLog)
                 .deadline(config.planDeadline()).build());
         // why each package is built here, from the master's Packages index (BuildReasons)
-        EmergePlan plan = explain(EmergePlan.parse(Files.readString(planLog, StandardCharsets.UTF_8)), args);
+        String planText = Files.readString(planLog, StandardCharsets.UTF_8);
+        EmergePlan plan = explain(EmergePlan.parse(planText), args);
         run.plan = plan;
+        List<String> unreachable = binhost == null ? List.of() : EmergePlan.unreachableBinhosts(planText);
+        if (!unreachable.isEmpty() && !planned.timedOut()) {
+            // emerge would go on without the binhost and compile every package here: not what the admin wants
+            run.exitCode = planned.exitCode();
+            run.end(RunOutcome.PLAN_FAILED, "the binhost did not answer while emerge planned ("
+                    + String.join("; ", unreachable) + "); not run, since emerge would build "
+                    + plan.compiled().size() + " packages here instead of fetching them; the next run tries again");
+            return;
+        }
         if (planned.timedOut() || planned.exitCode() != 0) {
             String why = planned.timedOut() ? "the plan passed its deadline of " + config.planDeadline()
                     : "emerge --pretend exited " + planned.exitCode() + plan.whyRefused().map(w -> ": " + w).orElse("");

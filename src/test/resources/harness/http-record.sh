@@ -213,6 +213,12 @@ printf 'garbage' >>"$SERVED/$victim"
 binhost_up "$SERVED"
 record 66-http-size-mismatch slave "the binhost's demo-cli binpkg is longer than its index entry says" -- \
 	"${SLAVE_ARGS[@]}"
+# what binhost.packages.on-bad-binary=build-locally runs next, from the state 66 left: that package built here
+EXCLUDE=(--usepkg --getbinpkg --update --deep --changed-use --with-bdeps y --usepkg-exclude app-misc/demo-cli @world)
+record 72-http-build-here-pretend slave "after 66: the follow-on plan, demo-cli built here, demo-daemon fetched" -- \
+	--pretend --verbose "${EXCLUDE[@]}"
+record 73-http-build-here slave "after 66: the follow-on run, demo-cli built here, demo-daemon fetched" -- \
+	"${EXCLUDE[@]}"
 restore slave-fresh slave
 binhost_down
 rsync -a --delete "$PKGDIR_SHARED/" "$SERVED/"
@@ -229,6 +235,13 @@ binhost_up "$SERVED"
 record 67-http-digest-mismatch slave "the binhost's demo-cli binpkg has one byte changed (same size)" -- \
 	"${SLAVE_ARGS[@]}"
 restore slave-fresh slave
+
+# the follow-on run of binhost.packages.on-bad-binary=build-locally: the bad binary's package built here
+binhost_up
+record 71-http-usepkg-exclude-pretend slave "--usepkg-exclude app-misc/demo-cli: built here, the rest still fetched" -- \
+	--pretend --verbose --usepkg --getbinpkg --usepkg-exclude app-misc/demo-cli --update --deep --changed-use \
+	--with-bdeps y @world
+binhost_down
 
 # a cut Packages index
 binhost_down

@@ -65,7 +65,8 @@ public interface PackagesConfig extends Checked {
 
     /**
      * A run in which a binary failed its signature or digest check: {@code fail} (the run fails, naming the
-     * package) or {@code build-locally} (the run is followed by one that compiles those packages here).
+     * package and why) or {@code build-locally} (the failed run is followed, once, by a {@code @world} run that
+     * builds that package here with {@code --usepkg-exclude}, fetching the rest; not under binaries only).
      */
     @WithDefault("fail")
     OnBadBinary onBadBinary();
@@ -126,9 +127,9 @@ public interface PackagesConfig extends Checked {
         if (indexMaxBytes() < 4096) {
             p.add("binhost.packages.index-max-bytes: at least 4096, was " + indexMaxBytes());
         }
-        if (onBadBinary() == OnBadBinary.BUILD_LOCALLY) {
-            p.add("binhost.packages.on-bad-binary: build-locally is not implemented yet (issue 15); a run whose"
-                    + " binary fails verification fails, naming it. Remove the setting");
+        if (onBadBinary() == OnBadBinary.BUILD_LOCALLY && !http()) {
+            p.add("binhost.packages.on-bad-binary: build-locally is for binaries fetched from an http binhost;"
+                    + " set binhost.packages.transport=http or remove it");
         }
         prefetchCron().ifPresent(cron -> {
             p.add("binhost.packages.prefetch-cron: the prefetch step is not implemented yet (issue 15); remove the"

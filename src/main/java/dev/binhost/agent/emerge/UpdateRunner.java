@@ -57,6 +57,14 @@ public class UpdateRunner {
     public static final String PORTAGE = "sys-apps/portage";
     /** The set a rebuild run emerges after a run left preserved libraries. */
     public static final String PRESERVED_REBUILD = "@preserved-rebuild";
+    /**
+     * The target of the run that follows one whose binary failed its digest or signature check, under
+     * {@code binhost.packages.on-bad-binary=build-locally}: {@code @world} again with that package built here
+     * ({@code --usepkg-exclude <category/name>}; the other binaries are still fetched, record 71).
+     */
+    public static final String BUILD_HERE = "build-here:";
+    private static final java.util.regex.Pattern CPV_VERSION = java.util.regex.Pattern.compile(
+            "^(.+?)-\\d[^-]*(?:-r\\d+)?$");
 
     /** Why a run started; goes into the history. */
     public enum Reason {
@@ -396,11 +404,36 @@ public class UpdateRunner {
      * {@code @preserved-rebuild} run (policy {@code binhost.followup.preserved-rebuild}, never after a rebuild, so
      * a rebuild that leaves some is reported, not repeated). Same reason and requester as the run it follows.
      */
+    /**
+     * The package (category/name) a run's bad binary names when policy {@code on-bad-binary=build-locally}
+     * calls for building it here: once (never after a run that follows another), and never when binaries only
+     * are allowed (emerge would then drop the package instead).
+     */
+    private Optional<String> badBinaryToBuildHere(RunRecord r) {
+        if (binhost == null || binhost.config().onBadBinary() != dev.binhost.agent.binhost.PackagesConfig.OnBadBinary
+                .BUILD_LOCALLY || r.follows() != null || r.target() != null || r.failedPackage() == null
+                || config.binariesOnly() != UpdateConfig.BinariesOnly.OFF
+                || !(r.outcome() == RunOutcome.FAILED || r.outcome() == RunOutcome.PARTIAL)
+                || !(EmergeProgress.DIGEST_CHECK.equals(r.failedPhase())
+                        || EmergeProgress.SIGNATURE_CHECK.equals(r.failedPhase()))) {
+            return Optional.empty();
+        }
+        java.util.regex.Matcher m = CPV_VERSION.matcher(r.failedPackage());
+        return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
     public Optional<RunAttempt> next(RunRecord r) {
         Reason reason = Reason.valueOf(r.reason().toUpperCase().replace('-', '_'));
         if (PORTAGE.equals(r.target())) {
             return r.outcome() == RunOutcome.SUCCESS
                     ? Optional.of(begin(reason, r.requestedBy(), null, r.id())) : Optional.empty();
+        }
+        Optional<String> buildHere = badBinaryToBuildHere(r);
+        if (buildHere.isPresent()) {
+            Log.infof("Update run %s: the binary of %s failed its %s; a run that builds it here follows"
+                    + " (binhost.packages.on-bad-binary=build-locally)", r.id(), r.failedPackage(),
+                    r.failedPhase().replace("binary ", ""));
+            return Optional.of(begin(reason, r.requestedBy(), BUILD_HERE + buildHere.get(), r.id()));
         }
         boolean rebuild = followUps != null && followUps.config().preservedRebuild()
                 && config.mode() == UpdateConfig.Mode.APPLY && !PRESERVED_REBUILD.equals(r.target())
@@ -460,6 +493,10 @@ public class UpdateRunner {
             }
             List<String> args = new ArrayList<>(PRESERVED_REBUILD.equals(run.target())
                     ? List.of("--usepkg", PRESERVED_REBUILD) : config.emergeArgs());
+            if (run.target() != null && run.target().startsWith(BUILD_HERE)) {
+                args.add("--usepkg-exclude");
+                args.add(run.target().substring(BUILD_HERE.length()));
+            }
             config.exclude().ifPresent(atoms -> atoms.forEach(a -> {
                 args.add("--exclude");
                 args.add(a);

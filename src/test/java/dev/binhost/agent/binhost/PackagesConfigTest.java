@@ -45,11 +45,14 @@ class PackagesConfigTest {
     }
 
     @Test
-    void settingsOfStepsNotBuiltYet_areRefused_notSilentlyIgnored() {
+    void prefetchNotBuiltYet_isRefused_notSilentlyIgnored_buildLocallyOnlyForHttp() {
         String p = String.join("\n", HttpBinhosts.config("binhost.packages.transport", "http",
                 "binhost.packages.url", "http://master.lan/binpkgs", "binhost.packages.prefetch-cron", "0 0 2 * * ?",
                 "binhost.packages.on-bad-binary", "build-locally").problems());
         assertTrue(p.contains("binhost.packages.prefetch-cron: the prefetch step is not implemented yet"), p);
-        assertTrue(p.contains("binhost.packages.on-bad-binary: build-locally is not implemented yet"), p);
+        assertFalse(p.contains("on-bad-binary"), p);
+        String nfs = String.join("\n", HttpBinhosts.config("binhost.packages.on-bad-binary", "build-locally").problems());
+        assertTrue(nfs.contains("binhost.packages.on-bad-binary: build-locally is for binaries fetched from an http"
+                + " binhost"), nfs);
     }
 }

@@ -28,9 +28,14 @@ class HttpRunsTest {
     Path tmp;
 
     private UpdateRunner runner(StandIn s) {
+        return runner(s, "fail");
+    }
+
+    private UpdateRunner runner(StandIn s, String onBadBinary) {
         PackagesConfig c = AgentConfigs.of(Map.of("binhost.master.host", "127.0.0.1", "binhost.packages.transport",
                 "http", "binhost.packages.url", "http://127.0.0.1:18090", "binhost.packages.binrepos",
-                tmp.resolve("binrepos.conf").toString())).getConfigMapping(PackagesConfig.class);
+                tmp.resolve("binrepos.conf").toString(), "binhost.packages.on-bad-binary", onBadBinary))
+                .getConfigMapping(PackagesConfig.class);
         UpdateRunner runner = s.runner();
         runner.binhost(new Binhost(c, tmp.resolve("state"), Duration.ofSeconds(1), Duration.ofSeconds(1),
                 Clock.systemUTC()));
@@ -89,5 +94,46 @@ class HttpRunsTest {
         assertEquals(EmergeProgress.DIGEST_CHECK, r.failedPhase());
         assertTrue(r.message().contains("(got 20487, expected 20480)"), r.message());
         assertEquals(9, r.installedBinary());
+    }
+
+    @Test
+    void buildLocally_afterTheSizeMismatch_oneRunFollows_buildingThatPackageHere_fetchingTheRest() throws Exception {
+        StandIn s = replaying("60-", "66-");
+        s.scenarioScript.append("""
+                R=%s
+                use() {
+                  MERGE=$(ls "$R/$1"/output.rc*.txt); MERGE_LOG=$R/$1/emerge.log; VDB_AFTER=$R/$1/vdb-after
+                  MTIMEDB=$R/$1/mtimedb
+                }
+                choose() {
+                  case "$*" in
+                    *--usepkg-exclude*--pretend*) PRETEND=$R/72-http-build-here-pretend/output.rc0.txt ;;
+                    *--usepkg-exclude*) use 73-http-build-here ;;
+                    *--pretend*) PRETEND=$R/60-http-pretend/output.rc0.txt ;;
+                    *) use 66-http-size-mismatch ;;
+                  esac
+                }
+                """.formatted(Recorded.DIR));
+        List<RunRecord> runs = runner(s, "build-locally").runAll(UpdateRunner.Reason.TRIGGER, "test");
+        String exclude = HTTP_ARGS + " --usepkg-exclude app-misc/demo-cli";
+        assertEquals(List.of(HTTP_ARGS + " --pretend --verbose", HTTP_ARGS, exclude + " --pretend --verbose",
+                exclude), s.calls());
+        assertEquals(2, runs.size());
+        assertEquals(RunOutcome.FAILED, runs.get(0).outcome());
+        assertEquals(EmergeProgress.DIGEST_CHECK, runs.get(0).failedPhase());
+        RunRecord here = runs.get(1);
+        assertEquals(RunOutcome.SUCCESS, here.outcome(), here.message());
+        assertEquals(UpdateRunner.BUILD_HERE + "app-misc/demo-cli", here.target());
+        assertEquals(runs.get(0).id(), here.follows());
+        assertEquals(1, here.installedCompiled(), "demo-cli built here");
+        assertEquals(1, here.installedBinary(), "demo-daemon still fetched");
+    }
+
+    @Test
+    void policyFail_theBadBinaryEndsIt_noRunFollows() throws Exception {
+        StandIn s = replaying("60-", "66-");
+        List<RunRecord> runs = runner(s, "fail").runAll(UpdateRunner.Reason.TRIGGER, "test");
+        assertEquals(1, runs.size());
+        assertEquals(RunOutcome.FAILED, runs.get(0).outcome());
     }
 }

@@ -93,6 +93,25 @@ public final class TrustCheck {
                 out.add(Finding.problem("gnupg", dir + " is writable by group or others: anyone who can write it can"
                         + " make Portage trust their key", "chmod go-w " + dir));
             }
+            // Portage runs gpg --verify as GPG_VERIFY_USER_DROP (nobody): a home only root can read holds no key
+            // for it, and every binary fails "signed with at least one unknown key" (seen with the real Portage)
+            List<String> unreadable = new ArrayList<>();
+            if (!(mode.contains(PosixFilePermission.OTHERS_READ) && mode.contains(PosixFilePermission.OTHERS_EXECUTE))) {
+                unreadable.add(dir.toString());
+            }
+            for (String f : List.of("pubring.kbx", "pubring.gpg", "trustdb.gpg")) {
+                Path file = dir.resolve(f);
+                if (Files.isRegularFile(file)
+                        && !Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ)) {
+                    unreadable.add(file.toString());
+                }
+            }
+            if (!unreadable.isEmpty()) {
+                out.add(Finding.problem("gnupg", String.join(", ", unreadable) + " not readable by others: Portage"
+                        + " verifies signatures as user nobody (GPG_VERIFY_USER_DROP), who then finds no key and"
+                        + " refuses every binary (binpkg signed with at least one unknown key)", "chmod -R o+rX "
+                        + dir + " (keys are public; keep it not writable by group or others)"));
+            }
         } catch (IOException | UnsupportedOperationException e) {
             out.add(Finding.problem("gnupg", "cannot read the mode of " + dir + ": " + e.getMessage(),
                     "make it readable by root"));

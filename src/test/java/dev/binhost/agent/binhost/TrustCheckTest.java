@@ -65,6 +65,16 @@ class TrustCheckTest {
 
         Files.writeString(etc.resolve("ownertrust"), FPR + ":6:\n");
         gpg("--import-ownertrust", etc.resolve("ownertrust").toString());
+        String rootOnly = topics(TrustCheck.run(c, Map.of(), "x", runner));
+        // gpg makes the directory and trustdb.gpg for root alone
+        assertTrue(rootOnly.contains("PROBLEM gnupg: " + etc.resolve("gnupg") + ", " + etc.resolve("gnupg/trustdb.gpg"))
+                && rootOnly.contains("not readable by others: Portage verifies signatures as user nobody"), rootOnly);
+        Files.setPosixFilePermissions(etc.resolve("gnupg"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (var files = Files.list(etc.resolve("gnupg"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        }
         assertEquals("", topics(TrustCheck.run(c, Map.of(), "x", runner)));
 
         Files.setPosixFilePermissions(etc.resolve("gnupg"), PosixFilePermissions.fromString("rwxrwxrwx"));

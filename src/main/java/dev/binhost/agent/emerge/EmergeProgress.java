@@ -148,8 +148,7 @@ public final class EmergeProgress {
         }
         Matcher got = GOT.matcher(line);
         if (got.matches() && DIGEST_CHECK.equals(badPhase)) {
-            badDetail += (got.group(1).equals("Got") ? " (got " : ", expected ") + got.group(2)
-                    + (got.group(1).equals("Got") ? "" : ")");
+            badDetail += (got.group(1).equals("Got") ? ": got " : ", expected ") + got.group(2);
             return true;
         }
         if (line.equals("* Binary package is not usable (verification failed):")) {

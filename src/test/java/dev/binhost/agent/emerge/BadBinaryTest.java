@@ -53,7 +53,7 @@ class BadBinaryTest {
         assertEquals(EmergeProgress.DIGEST_CHECK, r.failedPhase().orElseThrow());
         assertEquals(9, r.installedBinary());
         assertTrue(r.message().startsWith("app-misc/demo-cli-2.0 failed in the binary digest check (its size does"
-                + " not match the binhost's Packages index (got 20487, expected 20480)) (exit 1) after merged 9 of 11"),
+                + " not match the binhost's Packages index: got 20487, expected 20480) (exit 1) after merged 9 of 11"),
                 r.message());
         assertTrue(r.notInstalled().stream().anyMatch(n -> n.cpv().equals("net-misc/demo-daemon-1.5")
                 && n.why().startsWith("not reached: emerge stopped after app-misc/demo-cli-2.0")), r.notInstalled()
@@ -65,8 +65,8 @@ class BadBinaryTest {
         MergeReport r = replay(Recorded.of("67-"));
         assertEquals(List.of("app-misc/demo-cli-2.0"), r.failed());
         assertEquals(EmergeProgress.DIGEST_CHECK, r.failedPhase().orElseThrow());
-        assertTrue(r.message().contains("(its MD5 does not match the binhost's Packages index (got"
-                + " 02bdc2dca4c01d14c10391dbf8a2c494, expected f209dc2d1f8121f2f143f847351c48c7))"), r.message());
+        assertTrue(r.message().contains("(its MD5 does not match the binhost's Packages index: got"
+                + " 02bdc2dca4c01d14c10391dbf8a2c494, expected f209dc2d1f8121f2f143f847351c48c7)"), r.message());
     }
 
     @Test

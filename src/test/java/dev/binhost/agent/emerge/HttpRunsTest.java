@@ -92,7 +92,7 @@ class HttpRunsTest {
         assertEquals(RunOutcome.FAILED, r.outcome(), r.message());
         assertEquals("app-misc/demo-cli-2.0", r.failedPackage());
         assertEquals(EmergeProgress.DIGEST_CHECK, r.failedPhase());
-        assertTrue(r.message().contains("(got 20487, expected 20480)"), r.message());
+        assertTrue(r.message().contains("got 20487, expected 20480"), r.message());
         assertEquals(9, r.installedBinary());
     }
 

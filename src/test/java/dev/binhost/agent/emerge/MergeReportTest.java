@@ -21,12 +21,7 @@ class MergeReportTest {
     Path eroot;
 
     private MergeReport replay(Recorded rec, EmergePlan plan) {
-        rec.before(eroot);
-        PortageRecords records = new PortageRecords(eroot);
-        UpdateRunner.RecordsMark mark = records.mark();
-        rec.after(eroot);
-        return records.report(MergeReport.Expected.fromPlan(plan.packages()), plan, mark,
-                EmergeProgress.of(rec.outputText()), rec.exitCode(), false);
+        return rec.report(eroot, plan);
     }
 
     /** Runs the stand-in emerge on a recorded run: it writes that run's emerge.log lines and vdb entries. */

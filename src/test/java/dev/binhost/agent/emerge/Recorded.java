@@ -74,6 +74,19 @@ public record Recorded(Path dir) {
         }
     }
 
+    /**
+     * Replays this run's records under {@code eroot} (before, mark, after) and reconciles them with {@code plan},
+     * as the runner does after a real run.
+     */
+    public MergeReport report(Path eroot, EmergePlan plan) {
+        before(eroot);
+        PortageRecords records = new PortageRecords(eroot);
+        UpdateRunner.RecordsMark mark = records.mark();
+        after(eroot);
+        return records.report(MergeReport.Expected.fromPlan(plan.packages()), plan, mark,
+                EmergeProgress.of(outputText()), exitCode(), false);
+    }
+
     /** Puts the records as they were before the run under {@code eroot}. */
     public void before(Path eroot) {
         copyTree(vdbBefore(), eroot.resolve("var/db/pkg"));

@@ -18,6 +18,7 @@ public final class EmergeProgress {
     // A binary that failed its checks (recorded with the real Portage, records 65-67): the digest against the
     // binhost's Packages index, after the download, or the GnuPG signature, when the binpkg is opened.
     private static final Pattern DIGEST_REASON = Pattern.compile("^!!! Reason: Failed on (\\S+) verification$");
+    private static final Pattern BINPKG_FILE = Pattern.compile("^!!! /\\S+\\.(?:gpkg\\.tar|tbz2|xpak)(?:\\.partial)?$");
     private static final Pattern GOT = Pattern.compile("^!!! (Got|Expected): (\\S+)$");
     private static final Pattern GPG_FAILED = Pattern.compile("^!!! (?:Error extracting|Invalid binary package:) '([^']+)',"
             + " GnuPG verification failed$");
@@ -69,6 +70,7 @@ public final class EmergeProgress {
     private String badPhase;
     private String badDetail;
     private boolean inSummary;
+    private boolean digestFailed;
 
     /** Takes one output line (colour codes allowed). */
     public synchronized void accept(String rawLine) {
@@ -136,9 +138,17 @@ public final class EmergeProgress {
      */
     private boolean badBinaryLine(String line) {
         if (line.equals("!!! Digest verification failed:")) {
-            badPhase = DIGEST_CHECK;
-            badDetail = "its digest does not match the binhost's Packages index";
+            digestFailed = true;
             return true;
+        }
+        if (digestFailed) {
+            // the next line is the file: a binpkg (its download), or a distfile (a source fetch, not a binary)
+            digestFailed = false;
+            if (BINPKG_FILE.matcher(line).find()) {
+                badPhase = DIGEST_CHECK;
+                badDetail = "its digest does not match the binhost's Packages index";
+                return true;
+            }
         }
         Matcher reason = DIGEST_REASON.matcher(line);
         if (reason.matches() && DIGEST_CHECK.equals(badPhase)) {

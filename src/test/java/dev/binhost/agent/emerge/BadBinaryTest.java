@@ -55,6 +55,18 @@ class BadBinaryTest {
     }
 
     @Test
+    void theSameDigestLinesForADistfile_areASourceFetch_notABadBinary() {
+        // Portage prints "Digest verification failed:" for a distfile as for a binpkg; only the path differs
+        String binary = Recorded.of("66-").outputText();
+        String source = binary.replace("/var/cache/binhost/binhost-agent/app-misc/demo-cli/demo-cli-2.0-1.gpkg.tar.partial",
+                "/var/cache/distfiles/demo-cli-2.0.tar.gz");
+        assertTrue(EmergeProgress.of(binary).badBinary());
+        EmergeProgress.Snapshot s = EmergeProgress.of(source);
+        assertFalse(s.badBinary(), s.toString());
+        assertEquals("app-misc/demo-cli-2.0", s.failedPackage().orElseThrow());
+    }
+
+    @Test
     void oneByteChanged_sameSize_failsOnItsMd5() {
         MergeReport r = replay(Recorded.of("67-"));
         assertEquals(List.of("app-misc/demo-cli-2.0"), r.failed());

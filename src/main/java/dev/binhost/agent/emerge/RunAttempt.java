@@ -187,6 +187,11 @@ public final class RunAttempt implements AutoCloseable {
                 m.blockedBy(), m.resumeLeft(), m.source(), notices, errorExcerpt);
     }
 
+    private static Integer fetched(EmergePlan plan) {
+        int n = (int) plan.packages().stream().filter(PlannedPackage::remote).count();
+        return n == 0 ? null : n;
+    }
+
     /** The record as of now: {@code endedAt}, {@code outcome} and {@code message} null while it runs (the marker). */
     RunRecord snapshot(String endedAt, RunOutcome how, String why) {
         RunRecord.Plan p = plan == null ? null : new RunRecord.Plan(plan.installCount(), plan.binaries().size(),
@@ -196,7 +201,8 @@ public final class RunAttempt implements AutoCloseable {
                         c.reason().map(r -> r.kind().name().toLowerCase().replace('_', '-')).orElse(""),
                         c.reason().map(CompileReason::text).orElse(""))).toList(),
                 plan.notices().stream().filter(n -> n.severity() != EmergePlan.Severity.INFO)
-                        .map(EmergePlan.Notice::headline).toList());
+                        .map(EmergePlan.Notice::headline).toList(),
+                fetched(plan));
         MergeReport m = merged;
         RunRecord.Merge merge = m == null ? null : mergeOf(m, notices, errorExcerpt);
         return new RunRecord(id, reason.tag(), requestedBy, startedAt.toString(), endedAt, List.copyOf(checks), p,

@@ -306,6 +306,9 @@ public final class UpdateLoop implements AutoCloseable {
             l.put("endedAt", r.endedAt());
             l.put("binaries", r.plan() == null ? null : r.plan().binaries());
             l.put("compiled", r.plan() == null ? null : r.plan().compiled());
+            if (r.plan() != null && r.plan().fetched() != null) {
+                l.put("fetched", r.plan().fetched());
+            }
             l.put("compiledPackages", r.plan() == null ? null : r.plan().compiledPackages().stream()
                     .map(c -> c.cpv() + ": " + c.detail()).toList());
             l.put("installedBinary", r.installedBinary());

@@ -107,9 +107,17 @@ public record RunRecord(
     public record Check(String name, boolean ok, String detail) {
     }
 
-    /** The plan in short: counts and the packages compiled here, with why. */
+    /**
+     * The plan in short: counts and the packages compiled here, with why. {@code fetched}: how many of the
+     * binaries emerge fetches from a binhost (an http slave's, the plan's {@code g} flag); null when none, so an NFS
+     * slave's records read as before.
+     */
     public record Plan(int packages, int binaries, int compiled, int uninstalls, List<Compiled> compiledPackages,
-            List<String> problems) {
+            List<String> problems, @JsonInclude(JsonInclude.Include.NON_NULL) Integer fetched) {
+        public Plan(int packages, int binaries, int compiled, int uninstalls, List<Compiled> compiledPackages,
+                List<String> problems) {
+            this(packages, binaries, compiled, uninstalls, compiledPackages, problems, null);
+        }
     }
 
     /** A package the plan compiles locally. */

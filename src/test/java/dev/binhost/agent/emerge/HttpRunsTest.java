@@ -57,6 +57,7 @@ class HttpRunsTest {
         RunRecord r = runner(s).run(UpdateRunner.Reason.TRIGGER, "test");
         assertEquals(RunOutcome.SUCCESS, r.outcome(), r.message());
         assertEquals(List.of(HTTP_ARGS + " --pretend --verbose", HTTP_ARGS), s.calls());
+        assertEquals(11, r.plan().fetched(), "all eleven binaries come from the binhost (g)");
         assertEquals(11, r.installedBinary());
         assertEquals(0, r.installedCompiled());
     }
@@ -127,6 +128,8 @@ class HttpRunsTest {
         assertEquals(runs.get(0).id(), here.follows());
         assertEquals(1, here.installedCompiled(), "demo-cli built here");
         assertEquals(1, here.installedBinary(), "demo-daemon still fetched");
+        assertEquals(1, here.plan().fetched());
+        assertEquals(1, here.plan().compiled());
     }
 
     @Test

@@ -44,6 +44,7 @@ class UpdateRunnerTest {
         assertEquals(List.of(SEED_ARGS + " --pretend --verbose", SEED_ARGS), s.calls());
         assertEquals(11, r.plan().binaries());
         assertEquals(0, r.plan().compiled());
+        assertEquals(null, r.plan().fetched(), "binaries from the local (NFS) PKGDIR are not fetched");
         assertEquals(11, r.installedBinary());
         assertEquals(0, r.installedCompiled());
         assertTrue(Ansi.strip(Files.readString(Path.of(r.log()))).contains(">>> Completed (11 of 11)"));

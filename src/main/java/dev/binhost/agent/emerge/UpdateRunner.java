@@ -148,6 +148,9 @@ public class UpdateRunner {
         this.history = new RunHistory(new StateDir(stateDir).history(), config.historyKeep());
         this.clock = clock;
         this.registry = registry;
+        for (String check : List.of("digest", "signature")) {
+            badBinaries(check); // at 0 from the start, so an alert on its increase sees the first one
+        }
         this.gauges = new OwnedMeters(registry);
         gauges.add(Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get)
                 .baseUnit("seconds").description("Unix time of the last successful update run").register(registry));
@@ -526,6 +529,12 @@ public class UpdateRunner {
         RunAttempt probe = new RunAttempt("probe", Reason.TRIGGER, "", clock.instant(), a -> null);
         immediateChecks(probe);
         return probe.checks().stream().filter(c -> !c.ok()).toList();
+    }
+
+    private io.micrometer.core.instrument.Counter badBinaries(String check) {
+        return io.micrometer.core.instrument.Counter.builder("binhost.update.bad.binaries")
+                .description("Runs that stopped at a binary failing its digest or signature check")
+                .tag("check", check).register(registry);
     }
 
     /** An HTTP binhost: runs fetch with --getbinpkg, and local builds are explained by its index. */
@@ -940,6 +949,11 @@ public class UpdateRunner {
             }
             try {
                 registry.counter("binhost.update.runs", "outcome", outcome.tag()).increment();
+                if (EmergeProgress.DIGEST_CHECK.equals(r.failedPhase())) {
+                    badBinaries("digest").increment();
+                } else if (EmergeProgress.SIGNATURE_CHECK.equals(r.failedPhase())) {
+                    badBinaries("signature").increment();
+                }
                 Timer.builder("binhost.update.duration")
                         .description("Time an update run took, preconditions to outcome")
                         .tag("outcome", outcome.tag()).register(registry)

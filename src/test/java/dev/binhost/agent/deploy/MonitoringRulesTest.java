@@ -29,7 +29,7 @@ public class MonitoringRulesTest {
             "binhost_master_probe_duration_seconds_sum", "binhost_master_probe_duration_seconds_count",
             "binhost_sync_pulls_total", "binhost_sync_last_success_seconds", "binhost_mount_up",
             "binhost_update_runs_total", "binhost_update_last_success_seconds", "binhost_update_pending",
-            "binhost_sync_held", "binhost_followup_pending");
+            "binhost_sync_held", "binhost_followup_pending", "binhost_update_bad_binaries_total");
     static final Pattern NAME = Pattern.compile("\\bbinhost_[a-z_]+");
 
     @Test
@@ -37,7 +37,7 @@ public class MonitoringRulesTest {
         Assumptions.assumeTrue(Sh.onPath("promtool"), "promtool is not installed (apt-get install prometheus)");
         Sh.Result check = Sh.run(List.of("promtool", "check", "rules", DIR.resolve("binhost-agent.rules.yml").toString()), Map.of(), 60);
         assertEquals(0, check.exit(), check.all());
-        assertTrue(check.all().contains("SUCCESS: 13 rules found"), check.all());
+        assertTrue(check.all().contains("SUCCESS: 14 rules found"), check.all());
 
         Sh.Result test = Sh.run(List.of("sh", "-c", "cd deploy/monitoring && promtool test rules binhost-agent.rules.test.yml"),
                 Map.of(), 120);

@@ -95,6 +95,8 @@ class HttpRunsTest {
         assertEquals(EmergeProgress.DIGEST_CHECK, r.failedPhase());
         assertTrue(r.message().contains("got 20487, expected 20480"), r.message());
         assertEquals(9, r.installedBinary());
+        assertEquals(1, s.counter("binhost.update.bad.binaries", "check", "digest"));
+        assertEquals(0, s.counter("binhost.update.bad.binaries", "check", "signature"));
     }
 
     @Test

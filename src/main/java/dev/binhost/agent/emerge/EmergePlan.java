@@ -126,7 +126,6 @@ public record EmergePlan(
                         : Optional.empty());
     }
 
-    /** Parses emerge's output; colour codes are removed first. Never throws on unknown lines: it skips them. */
     private static final Pattern BINHOST_UNREACHABLE = Pattern.compile(
             "^!!! \\[([^\\]]+)\\] Error fetching binhost package info from '([^']*)'$");
 
@@ -151,6 +150,7 @@ public record EmergePlan(
         return out;
     }
 
+    /** Parses emerge's output; colour codes are removed first. Never throws on unknown lines: it skips them. */
     public static EmergePlan parse(String output) {
         String[] lines = Ansi.strip(output).split("\r?\n", -1);
         List<PlannedPackage> packages = new ArrayList<>();

@@ -44,7 +44,7 @@ public final class EmergeProgress {
 
         /** Whether the failed package is a binary that failed its digest or signature check. */
         public boolean badBinary() {
-            return failedPhase.filter(p -> p.equals(DIGEST_CHECK) || p.equals(SIGNATURE_CHECK)).isPresent();
+            return failedPhase.filter(EmergeProgress::badBinaryPhase).isPresent();
         }
         public int completed() {
             return completedBinary + completedCompiled;
@@ -71,6 +71,11 @@ public final class EmergeProgress {
     private String badDetail;
     private boolean inSummary;
     private boolean digestFailed;
+
+    /** Whether a failed phase is a binary's digest or signature check. */
+    public static boolean badBinaryPhase(String phase) {
+        return DIGEST_CHECK.equals(phase) || SIGNATURE_CHECK.equals(phase);
+    }
 
     /** Takes one output line (colour codes allowed). */
     public synchronized void accept(String rawLine) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.binhost.agent.followup.FollowUp;
 import dev.binhost.agent.binhost.Binhost;
+import dev.binhost.agent.binhost.PackagesConfig;
 import dev.binhost.agent.followup.FollowUps;
 import dev.binhost.agent.followup.Item;
 import dev.binhost.agent.history.RunHistory;
@@ -18,6 +19,7 @@ import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.Verdict;
 import dev.binhost.agent.state.DurableFile;
 import dev.binhost.agent.state.StateDir;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -41,6 +43,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One update run, start to end: the agent's lock, the preconditions, the config pull, the pretend plan, the
@@ -63,7 +67,7 @@ public class UpdateRunner {
      * ({@code --usepkg-exclude <category/name>}; the other binaries are still fetched, record 71).
      */
     public static final String BUILD_HERE = "build-here:";
-    private static final java.util.regex.Pattern CPV_VERSION = java.util.regex.Pattern.compile(
+    private static final Pattern CPV_VERSION = Pattern.compile(
             "^(.+?)-\\d[^-]*(?:-r\\d+)?$");
 
     /** Why a run started; goes into the history. */
@@ -402,29 +406,28 @@ public class UpdateRunner {
     }
 
     /**
-     * The run a recorded one calls for, begun (it shows in {@link #current()}), or empty: after Portage went
-     * first and succeeded, the rest of {@code @world}; after a run that left preserved libraries, the
-     * {@code @preserved-rebuild} run (policy {@code binhost.followup.preserved-rebuild}, never after a rebuild, so
-     * a rebuild that leaves some is reported, not repeated). Same reason and requester as the run it follows.
-     */
-    /**
      * The package (category/name) a run's bad binary names when policy {@code on-bad-binary=build-locally}
      * calls for building it here: once (never after a run that follows another), and never when binaries only
      * are allowed (emerge would then drop the package instead).
      */
     private Optional<String> badBinaryToBuildHere(RunRecord r) {
-        if (binhost == null || binhost.config().onBadBinary() != dev.binhost.agent.binhost.PackagesConfig.OnBadBinary
-                .BUILD_LOCALLY || r.follows() != null || r.target() != null || r.failedPackage() == null
+        if (binhost == null || binhost.config().onBadBinary() != PackagesConfig.OnBadBinary.BUILD_LOCALLY
+                || r.follows() != null || r.target() != null || r.failedPackage() == null
                 || config.binariesOnly() != UpdateConfig.BinariesOnly.OFF
                 || !(r.outcome() == RunOutcome.FAILED || r.outcome() == RunOutcome.PARTIAL)
-                || !(EmergeProgress.DIGEST_CHECK.equals(r.failedPhase())
-                        || EmergeProgress.SIGNATURE_CHECK.equals(r.failedPhase()))) {
+                || !EmergeProgress.badBinaryPhase(r.failedPhase())) {
             return Optional.empty();
         }
-        java.util.regex.Matcher m = CPV_VERSION.matcher(r.failedPackage());
+        Matcher m = CPV_VERSION.matcher(r.failedPackage());
         return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
+    /**
+     * The run a recorded one calls for, begun (it shows in {@link #current()}), or empty: after Portage went
+     * first and succeeded, the rest of {@code @world}; after a run that left preserved libraries, the
+     * {@code @preserved-rebuild} run (policy {@code binhost.followup.preserved-rebuild}, never after a rebuild, so
+     * a rebuild that leaves some is reported, not repeated). Same reason and requester as the run it follows.
+     */
     public Optional<RunAttempt> next(RunRecord r) {
         Reason reason = Reason.valueOf(r.reason().toUpperCase().replace('-', '_'));
         if (PORTAGE.equals(r.target())) {
@@ -531,8 +534,8 @@ public class UpdateRunner {
         return probe.checks().stream().filter(c -> !c.ok()).toList();
     }
 
-    private io.micrometer.core.instrument.Counter badBinaries(String check) {
-        return io.micrometer.core.instrument.Counter.builder("binhost.update.bad.binaries")
+    private Counter badBinaries(String check) {
+        return Counter.builder("binhost.update.bad.binaries")
                 .description("Runs that stopped at a binary failing its digest or signature check")
                 .tag("check", check).register(registry);
     }
@@ -949,10 +952,9 @@ public class UpdateRunner {
             }
             try {
                 registry.counter("binhost.update.runs", "outcome", outcome.tag()).increment();
-                if (EmergeProgress.DIGEST_CHECK.equals(r.failedPhase())) {
-                    badBinaries("digest").increment();
-                } else if (EmergeProgress.SIGNATURE_CHECK.equals(r.failedPhase())) {
-                    badBinaries("signature").increment();
+                if (EmergeProgress.badBinaryPhase(r.failedPhase())) {
+                    badBinaries(EmergeProgress.DIGEST_CHECK.equals(r.failedPhase()) ? "digest" : "signature")
+                            .increment();
                 }
                 Timer.builder("binhost.update.duration")
                         .description("Time an update run took, preconditions to outcome")

@@ -373,6 +373,15 @@ public final class ControlServer implements AutoCloseable {
         } catch (IOException e) {
             Log.debugf("closing control socket: %s", e.getMessage());
         }
+        // the listening socket is released for good once the acceptor has left accept(): until then a new
+        // agent's start-up check could still connect and take this one for a live agent (seen under load)
+        if (Thread.currentThread() != acceptor) {
+            try {
+                acceptor.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         workers.shutdownNow();
         privilegedWorkers.shutdownNow();
         watchdog.shutdownNow();

@@ -156,9 +156,11 @@ public class UpdateRunner {
             badBinaries(check); // at 0 from the start, so an alert on its increase sees the first one
         }
         this.gauges = new OwnedMeters(registry);
-        gauges.add(Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get)
+        // strong references: a gauge holds its object weakly, and reads NaN once the object is collected (a test
+        // that let go of its runner saw it); OwnedMeters removes them when the runner closes
+        gauges.add(Gauge.builder("binhost.update.last.success", lastSuccessEpoch, AtomicLong::get).strongReference(true)
                 .baseUnit("seconds").description("Unix time of the last successful update run").register(registry));
-        gauges.add(Gauge.builder("binhost.update.pending", pending, AtomicLong::get)
+        gauges.add(Gauge.builder("binhost.update.pending", pending, AtomicLong::get).strongReference(true)
                 .description("Packages the last plan would install").register(registry));
         for (String kind : List.of("binary", "compiled")) {
             registry.counter("binhost.update.packages", "kind", kind);
@@ -169,7 +171,7 @@ public class UpdateRunner {
                                 f -> f.get() == null ? Double.NaN : f.get().items().get(kind).gauge())
                         .tag("kind", kind.tag())
                         .description("What the last update left for the admin, by kind (NaN: not known)")
-                        .register(registry));
+                        .strongReference(true).register(registry));
             }
         }
     }

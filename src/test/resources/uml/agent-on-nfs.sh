@@ -196,6 +196,9 @@ scenario_export_replaced() {
 	# a reader holding the old export, as an emerge's cwd would
 	(cd "$TARGET/app-misc" && exec sleep 600) &
 	local pin=$!
+	# Swap only once the reader is in: a loaded guest may run the subshell's cd after the swap, on a handle
+	# already stale, and the reader would be gone before it could show ESTALE.
+	wait_for reader-pinned 20 eval '[ "$(readlink "/proc/$pin/cwd")" = "$TARGET/app-misc" ]'
 	t0=$EPOCHREALTIME
 	knfsd_swap_export
 	ls "/proc/$pin/cwd/" > "$R/export-replaced-pinned-cwd.txt" 2>&1

@@ -364,7 +364,7 @@ public class MountManager {
      */
     private Command probeCommand(Path target) {
         return Command.of("mount-probe", "sh", "-c", "exec stat -f -c %T -- \"$1\" >/dev/null", "mount-probe",
-                target.toString()).deadline(config.probeTimeout()).build();
+                target.toString()).deadline(config.probeTimeout()).disposable().build();
     }
 
     static List<String> mountArgv(MountSpec spec) {

@@ -20,6 +20,11 @@ import java.util.function.Consumer;
  * <p>{@code interactiveStdin} true leaves the child's stdin a pipe the caller writes to while it runs
  * ({@link ProcessRunner.Running#stdin()}), for a program that asks a question (emerge {@code --ask} behind a
  * pseudo-terminal); otherwise stdin is {@code stdin}'s bytes, or {@code /dev/null}.
+ *
+ * <p>{@code disposable} true is for a short query with nothing to clean up (a mount probe): at its deadline it gets
+ * SIGKILL without the SIGTERM grace, and the caller waits at most one more deadline for it to go. A {@code stat} on
+ * a FUSE share whose server took the request and then froze cannot be killed until the server answers; the caller
+ * needs the verdict "no answer", not the child's death.
  */
 public record Command(
         String label,
@@ -31,7 +36,8 @@ public record Command(
         Optional<byte[]> stdin,
         Optional<Consumer<String>> lineListener,
         boolean survivesAgent,
-        boolean interactiveStdin) {
+        boolean interactiveStdin,
+        boolean disposable) {
 
     public Command {
         Objects.requireNonNull(label, "label");
@@ -43,6 +49,9 @@ public record Command(
         Objects.requireNonNull(deadline, "deadline");
         if (deadline.isNegative() || deadline.isZero()) {
             throw new IllegalArgumentException("deadline must be positive, was " + deadline);
+        }
+        if (disposable && survivesAgent) {
+            throw new IllegalArgumentException("a disposable command cannot outlive the agent");
         }
         if (interactiveStdin && stdin.isPresent()) {
             throw new IllegalArgumentException("stdin is either given bytes or interactive, not both");
@@ -81,6 +90,7 @@ public record Command(
         private Consumer<String> lineListener;
         private boolean survivesAgent;
         private boolean interactiveStdin;
+        private boolean disposable;
 
         private Builder(String label, List<String> argv) {
             this.label = label;
@@ -136,10 +146,16 @@ public record Command(
             return this;
         }
 
+        /** A short query with nothing to clean up: killed at once at its deadline, and not waited for long. */
+        public Builder disposable() {
+            this.disposable = true;
+            return this;
+        }
+
         public Command build() {
             return new Command(label, argv, environment, Optional.ofNullable(workingDirectory), deadline,
                     Optional.ofNullable(log), Optional.ofNullable(stdin), Optional.ofNullable(lineListener),
-                    survivesAgent, interactiveStdin);
+                    survivesAgent, interactiveStdin, disposable);
         }
     }
 }

@@ -268,7 +268,8 @@ public class ProcessRunner {
             // After SIGKILL a child stuck in uninterruptible sleep (a dead NFS server) can still linger: wait a
             // bounded time and report it rather than hang the calling thread with it.
             int exitCode;
-            if (process.waitFor(exited ? Long.MAX_VALUE : UNKILLABLE_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+            Duration linger = command.disposable() ? command.deadline() : UNKILLABLE_WAIT;
+            if (process.waitFor(exited ? Long.MAX_VALUE : linger.toNanos(), TimeUnit.NANOSECONDS)) {
                 exitCode = process.exitValue();
             } else {
                 Log.errorf("%s (pid %d) survived SIGKILL, likely stuck in the kernel on a dead mount; giving up on it",
@@ -291,6 +292,10 @@ public class ProcessRunner {
 
         private void terminateTree() {
             remember();
+            if (command.disposable()) {
+                signalTree(Posix.SIGKILL);
+                return;
+            }
             signalTree(Posix.SIGTERM);
             try {
                 if (!process.waitFor(killGrace.toNanos(), TimeUnit.NANOSECONDS)) {

@@ -236,6 +236,7 @@ class RealNfsE2ETest {
 
     @Test
     void exportReplaced_staleFileHandle_isDetectedAndTheNewExportMounted() throws IOException {
+        assertStep("export-replaced/reader-pinned");
         assertStep("export-replaced/remounted-new-export");
         String pinned = Files.readString(results.resolve("export-replaced-pinned-cwd.txt"));
         assertTrue(pinned.contains("Stale file handle"), "a cwd in the old export sees ESTALE: " + pinned);

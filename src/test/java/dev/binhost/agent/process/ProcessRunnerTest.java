@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -125,6 +126,51 @@ class ProcessRunnerTest {
         } finally {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
+    }
+
+    /**
+     * A mount probe stuck in the kernel (a FUSE server that took the request and froze cannot be killed until it
+     * answers) must not hold the mount manager for the SIGTERM grace plus the unkillable wait: a disposable command
+     * gets SIGKILL at once and is waited for one more deadline, however long the runner's grace.
+     */
+    @Test
+    void run_disposableCommandPastItsDeadline_getsSigkillAtOnce_andIsNotWaitedForLong() throws Exception {
+        List<Integer> signals = new CopyOnWriteArrayList<>();
+        Posix refusing = new Posix() {
+            public boolean kill(int pid, int signal) {
+                signals.add(signal);
+                return true;
+            }
+
+            public int geteuid() {
+                return new JnrPosix().geteuid();
+            }
+
+            public FileLock tryLock(Path file) throws IOException {
+                return new JnrPosix().tryLock(file);
+            }
+        };
+        Path pidFile = tmp.resolve("pid");
+        CommandResult r = new ProcessRunner(refusing, Duration.ofMinutes(10), TAIL)
+                .run(sh("echo $$ > " + pidFile + "; exec sleep 60").deadline(Duration.ofMillis(300)).disposable().build());
+        long pid = Long.parseLong(Files.readString(pidFile).strip());
+        try {
+            assertTrue(r.timedOut(), r.summary());
+            assertEquals(ProcessRunner.UNKILLABLE, r.exitCode(), "reported as surviving, not waited for");
+            assertFalse(signals.isEmpty(), "the child was signalled");
+            assertTrue(signals.stream().allMatch(sig -> sig == Posix.SIGKILL), "no SIGTERM grace first: " + signals);
+            assertTrue(r.took().compareTo(Duration.ofSeconds(5)) < 0,
+                    "waited about one more deadline, not the grace (10 min) or the 5 s unkillable wait: " + r.took());
+        } finally {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    void disposable_cannotOutliveTheAgent() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sh("true").survivesAgent().disposable().build());
+        assertTrue(e.getMessage().contains("disposable"), e.getMessage());
     }
 
     @Test

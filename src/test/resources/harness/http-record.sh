@@ -1,5 +1,5 @@
 #!/bin/bash
-# Records fixtures/records/60-* (issue 15: an HTTP binhost with signed binary packages) from the REAL Portage, in
+# Records fixtures/records/60-77 (issue 15: an HTTP binhost with signed binary packages) from the REAL Portage, in
 # the shared harness's sandbox (/work/shared/harness is only read and run). Needs root, unshare, overlayfs, rsync,
 # python3, gpg (like the harness) and the Portage source tree at $PORTAGE_SRC (never copied into the project).
 # About 15 minutes, most of it the master's build.
@@ -37,19 +37,40 @@ fi
 
 # ------------------------------------------------------------ servers (loopback only), stopped by PID
 pids=()
-serve() { # port dir
+answers() { python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$1)))"; }
+# serve PORT DIR: a web server of our own on the port, which nothing else may hold (an earlier server left running
+# would answer in its place, from another directory, and the record would say what did not happen)
+serve() {
+	if answers "$1"; then
+		echo "127.0.0.1:$1 is already served by someone else" >&2
+		exit 1
+	fi
 	python3 -m http.server "$1" --bind 127.0.0.1 --directory "$2" >>"$LOG/httpd-$1.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 50); do
-		python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$1)))" && return 0
+		if answers "$1"; then
+			kill -0 "${pids[-1]}" 2>/dev/null && return 0
+			echo "the server on 127.0.0.1:$1 is not ours" >&2
+			exit 1
+		fi
 		sleep 0.1
 	done
 	echo "no server on 127.0.0.1:$1" >&2
 	exit 1
 }
 binhost_pid=
-binhost_up() { serve "$BINHOST_PORT" "${1:-$PKGDIR_SHARED}"; binhost_pid=${pids[-1]}; }
-binhost_down() { [[ -n $binhost_pid ]] && kill "$binhost_pid" && wait "$binhost_pid" 2>/dev/null; binhost_pid=; }
+# binhost_up [DIR]: the binhost serving DIR (default the master's PKGDIR), replacing one already up
+binhost_up() { binhost_down; serve "$BINHOST_PORT" "${1:-$PKGDIR_SHARED}"; binhost_pid=${pids[-1]}; }
+binhost_down() {
+	if [[ -n $binhost_pid ]]; then
+		kill "$binhost_pid" && wait "$binhost_pid" 2>/dev/null
+		binhost_pid=
+	fi
+	if answers "$BINHOST_PORT"; then
+		echo "127.0.0.1:$BINHOST_PORT still answers with the binhost down" >&2
+		exit 1
+	fi
+}
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	[[ -n ${MASTER_GNUPG:-} ]] && gpgconf --homedir "$MASTER_GNUPG" --kill gpg-agent 2>/dev/null
@@ -156,8 +177,9 @@ record() {
 	else
 		echo "../$FIRST_PACKAGES/Packages" >"$dir/Packages.see"
 	fi
-	local size=0 rc
+	local size=0 rc hsize=0 hlog=$LOG/httpd-$BINHOST_PORT.log
 	[[ -f $root/var/log/emerge.log ]] && size=$(stat -c %s "$root/var/log/emerge.log")
+	[[ -f $hlog ]] && hsize=$(stat -c %s "$hlog")
 	HARNESS_HOST=$host "$E" "$@" >"$dir/.out" 2>&1 </dev/null
 	rc=$?
 	mv "$dir/.out" "$dir/output.rc$rc.txt"
@@ -170,6 +192,11 @@ record() {
 	[[ -f $root/var/cache/edb/mtimedb ]] && cp "$root/var/cache/edb/mtimedb" "$dir/mtimedb"
 	downloads "$root" "$dir/downloads.txt"
 	[[ -s $dir/downloads.txt ]] || rm "$dir/downloads.txt"
+	# what the binhost was asked for during the call (its access log, the requests only)
+	if [[ -f $hlog ]]; then
+		tail -c +$((hsize + 1)) "$hlog" | grep -o '"[A-Z]* [^ ]* HTTP/[0-9.]*" [0-9]*' >"$dir/binhost-requests.txt"
+		[[ -s $dir/binhost-requests.txt ]] || rm "$dir/binhost-requests.txt"
+	fi
 	printf '%s\t%s\t%d\temerge %s\t%s\n' "$name" "$host" "$rc" "$*" "$shows" >>"$OUT/records/index.tsv"
 	echo "  record $name: rc $rc"
 }
@@ -243,10 +270,11 @@ record 71-http-usepkg-exclude-pretend slave "--usepkg-exclude app-misc/demo-cli:
 	--with-bdeps y @world
 binhost_down
 
-# a cut Packages index
+# a cut Packages index: Portage asks for Packages.gz first, so both are the cut one
 binhost_down
 rsync -a --delete "$PKGDIR_SHARED/" "$SERVED/"
 head -c $(($(stat -c %s "$SERVED/Packages") / 2)) "$PKGDIR_SHARED/Packages" >"$SERVED/Packages"
+gzip -9nc "$SERVED/Packages" >"$SERVED/Packages.gz"
 binhost_up "$SERVED"
 record 68-http-index-cut slave "the binhost's Packages index is cut in the middle" -- \
 	--pretend --verbose "${SLAVE_ARGS[@]}"
@@ -260,4 +288,25 @@ record 69-http-fetchonly slave "download only (--fetchonly): what is fetched, an
 binhost_down
 record 70-http-after-prefetch-down slave "after the prefetch, the install with the binhost down" -- \
 	"${SLAVE_ARGS[@]}"
+
+# the prefetch as the agent runs it (issue 15): with the binhost up, then the install with the binhost still up,
+# which needs only the index (Portage's download_required: the cached file's size and mtime match the index)
+restore slave-fresh slave
+binhost_up
+record 74-http-prefetch slave "prefetch: download only, the binhost up" -- \
+	--fetchonly "${SLAVE_ARGS[@]}"
+record 75-http-install-after-prefetch slave "after 74, the install with the binhost up: what it fetches again" -- \
+	"${SLAVE_ARGS[@]}"
+# a prefetch with the binhost down (the agent does not start one then; this is what it would get)
+restore slave-fresh slave
+binhost_down
+record 76-http-prefetch-down slave "prefetch with the binhost down" -- \
+	--fetchonly "${SLAVE_ARGS[@]}"
+# a prefetch that meets a binpkg longer than its index entry
+rsync -a --delete "$PKGDIR_SHARED/" "$SERVED/"
+printf 'garbage' >>"$SERVED/$victim"
+binhost_up "$SERVED"
+record 77-http-prefetch-size-mismatch slave "prefetch: demo-cli's binpkg longer than its index entry" -- \
+	--fetchonly "${SLAVE_ARGS[@]}"
+binhost_down
 echo "== done: $OUT/records"

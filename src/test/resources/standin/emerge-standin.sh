@@ -28,6 +28,10 @@
 #   MTIMEDB=<file>      the recorded mtimedb after the run, put in place when the replay ends (resume list)
 #   MTIMEDB_DURING=<f>  the recorded mtimedb while the run was in progress, put in place when the replay starts
 #   ASK_NO_LOG=<file>   with --ask answered No: the emerge.log lines that session wrote (instead of MERGE_LOG)
+#   DOWNLOADS=<file>    the recorded run's downloads.txt (path under the root, size): when a replayed line says a
+#                       fetched binary passed its digest check (" * <file> MD5 SHA1 size ;-) ... [ ok ]") or was
+#                       renamed after failing it ("File renamed to '<path>'"), that file is put at its recorded
+#                       path under EROOT with its recorded size (contents not kept)
 #   ASK=<fixture>       replayed for --ask: a real transcript of `emerge --ask --verbose …` on a pseudo-terminal,
 #                       answered Yes (or one that ends without a question: nothing to merge, a failed plan)
 #   ASK_NO=<fixture>    the real transcript of the same call answered No
@@ -40,7 +44,7 @@
 set -u
 scenario="$1"; shift
 PRETEND=""; MERGE=""; RESUME=""; DEPCLEAN=""; LINE_DELAY=0; HANG_AFTER=""; DIE_AFTER=""; DIE_RC=1; ARGS_LOG=""
-EROOT=""; MERGE_LOG=""; VDB_AFTER=""; MTIMEDB=""; MTIMEDB_DURING=""; ASK_NO_LOG=""
+EROOT=""; MERGE_LOG=""; VDB_AFTER=""; MTIMEDB=""; MTIMEDB_DURING=""; ASK_NO_LOG=""; DOWNLOADS=""
 ASK=""; ASK_NO=""; ASK_REFUSED="$(dirname "$(readlink -f "$0")")/../fixtures/ask/ask-refused.rc1.txt"
 # shellcheck disable=SC1090
 source "$scenario"
@@ -123,7 +127,24 @@ log_through() { # text [extra]: append through the next log line containing text
   done
 }
 shopt -s extglob
+downloaded() { # file name: the recorded download of that name, at its recorded path and size
+  local path size
+  [ -n "$EROOT" ] && [ -n "$DOWNLOADS" ] || return 0
+  while IFS=$'\t' read -r path size; do
+    if [ "${path##*/}" = "$1" ]; then
+      mkdir -p "$EROOT/$(dirname "$path")"; rm -f "$EROOT/$path"; truncate -s "$size" "$EROOT/$path"; return 0
+    fi
+  done < "$DOWNLOADS"
+}
+follow_download() { # an output line: a fetched binary that passed its digest check, or one renamed after failing
+  if [[ $1 =~ ^\ \*\ ([^ ]+\.(gpkg\.tar|xpak|tbz2))\ .*\;-\)\ \.\.\. ]]; then
+    downloaded "${BASH_REMATCH[1]}"
+  elif [[ $1 =~ ^File\ renamed\ to\ \'(.+)\'$ ]]; then
+    downloaded "${BASH_REMATCH[1]##*/}"
+  fi
+}
 follow() { # an output line: keep the records in step with it
+  follow_download "$1"
   [ $records = 1 ] || return 0
   local plain=${1//$'\e'\[*([0-9;])m/}
   if [[ $plain =~ ^\>\>\>\ Emerging\ (binary\ )?\(([0-9]+\ of\ [0-9]+)\)\ ([^:[:space:]]+) ]]; then
@@ -133,6 +154,10 @@ follow() { # an output line: keep the records in step with it
   fi
 }
 finish() { # rc: the replay ended as the recorded run did
+  local line
+  if [ -n "$DOWNLOADS" ] && [ -n "${file:-}" ]; then
+    while IFS= read -r line; do follow_download "$line"; done < "$file"
+  fi
   log_upto "${#log_lines[@]}"
   [ $records = 1 ] && [ -n "$MTIMEDB" ] && cp "$MTIMEDB" "$EROOT/var/cache/edb/mtimedb"
   exit "$1"

@@ -70,6 +70,36 @@ public class Binhost implements StatusContributor {
         return probe == null ? args : TransportArgs.http(args);
     }
 
+    /**
+     * Where Portage keeps what it fetches from this binhost: {@code binhost.packages.download-dir}, else the
+     * entry's {@code location}, else Portage's default {@code /var/cache/binhost/<entry name>} (under
+     * {@code eroot}). The admin's entry is looked up by its sync-uri; when none is found, the agent's name is used.
+     */
+    public Path downloadDir(Path eroot) {
+        if (config.downloadDir().isPresent()) {
+            return config.downloadDir().get();
+        }
+        String name = config.repoName();
+        if (!config.manageBinrepos()) {
+            try {
+                Optional<Binrepos.Section> admin = Binrepos.read(config.binrepos()).stream()
+                        .filter(s -> s.syncUri().map(u -> Binrepos.sameBinhost(u, config.url().orElseThrow()))
+                                .orElse(false))
+                        .findFirst();
+                if (admin.isPresent()) {
+                    String location = admin.get().values().get("location");
+                    if (location != null && !location.isBlank()) {
+                        return eroot.resolve(Path.of("/").relativize(Path.of(location.strip()).toAbsolutePath()));
+                    }
+                    name = admin.get().name();
+                }
+            } catch (java.io.IOException e) {
+                Log.debugf("cannot read %s for the download directory: %s", config.binrepos(), e.getMessage());
+            }
+        }
+        return eroot.resolve("var/cache/binhost").resolve(name);
+    }
+
     /** The run precondition {@code binrepos}, for an http binhost. */
     public Optional<RunPrecondition> precondition() {
         if (probe == null) {

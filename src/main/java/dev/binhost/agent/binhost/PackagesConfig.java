@@ -77,6 +77,16 @@ public interface PackagesConfig extends Checked {
      */
     Optional<String> prefetchCron();
 
+    /** The prefetch's deadline: past it, emerge --fetchonly is ended (what it fetched stays for the install). */
+    @WithDefault("2h")
+    java.time.Duration prefetchDeadline();
+
+    /**
+     * Where Portage keeps the binaries it fetched from this binhost, which the prefetch counts; unset: the binrepos
+     * entry's {@code location}, else /var/cache/binhost/&lt;entry name&gt; (Portage's default).
+     */
+    Optional<Path> downloadDir();
+
     /** Largest Packages index read from the binhost. */
     @WithDefault("67108864")
     long indexMaxBytes();
@@ -132,8 +142,6 @@ public interface PackagesConfig extends Checked {
                     + " set binhost.packages.transport=http or remove it");
         }
         prefetchCron().ifPresent(cron -> {
-            p.add("binhost.packages.prefetch-cron: the prefetch step is not implemented yet (issue 15); remove the"
-                    + " setting");
             if (!http()) {
                 p.add("binhost.packages.prefetch-cron: downloads come only from an http binhost;"
                         + " set binhost.packages.transport=http or remove it");
@@ -145,6 +153,11 @@ public interface PackagesConfig extends Checked {
                         + " weekday), was '" + cron + "': " + e.getMessage());
             }
         });
+        if (prefetchDeadline().isNegative() || prefetchDeadline().isZero()) {
+            p.add("binhost.packages.prefetch-deadline: must be positive, was " + prefetchDeadline());
+        }
+        downloadDir().filter(d -> !d.isAbsolute()).ifPresent(d -> p.add(
+                "binhost.packages.download-dir: must be an absolute path, was '" + d + "'"));
         return p;
     }
 }

@@ -148,6 +148,7 @@ public final class CliConfig {
         try {
             return new SmallRyeConfigBuilder().withValidateUnknown(false)
                     .withMapping(dev.binhost.agent.binhost.PackagesConfig.class)
+                    .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                     .withSources(new PropertiesConfigSource(m, "cli", 100)).build()
                     .getConfigMapping(dev.binhost.agent.binhost.PackagesConfig.class);
         } catch (RuntimeException e) {

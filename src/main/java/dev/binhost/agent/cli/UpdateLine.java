@@ -41,8 +41,58 @@ final class UpdateLine implements StatusLine.Renderer {
         if (next != null) {
             parts.add("next run " + RelativeTime.until(next, now));
         }
+        Fields prefetch = f.section("prefetch");
+        if (prefetch != null) {
+            parts.add(prefetch(prefetch, now));
+        }
         boolean problem = outcome != null && !FINE.contains(outcome);
         return new StatusLine(area, problem, String.join("; ", parts));
+    }
+
+    /** The download-only step: never a problem of its own (the install fetches what it did not). */
+    private static String prefetch(Fields p, Instant now) {
+        StringBuilder s = new StringBuilder();
+        if (Boolean.TRUE.equals(p.bool("running"))) {
+            s.append("prefetching now");
+        } else {
+            Fields last = p.section("last");
+            if (last == null) {
+                s.append("no prefetch yet");
+            } else {
+                Instant ended = last.instant("endedAt");
+                s.append("last prefetch");
+                if (ended != null) {
+                    s.append(' ').append(RelativeTime.ago(ended, now));
+                }
+                String outcome = last.text("outcome");
+                s.append(": ").append(outcome == null ? "outcome unknown" : outcome);
+                if ("success".equals(outcome)) {
+                    Long n = last.number("packages");
+                    Long bytes = last.number("bytes");
+                    s.append(", ").append(n == null ? 0 : n).append(n != null && n == 1 ? " binary" : " binaries");
+                    if (bytes != null) {
+                        s.append(" (").append(size(bytes)).append(')');
+                    }
+                } else if (last.text("message") != null) {
+                    s.append(": ").append(last.text("message"));
+                }
+            }
+        }
+        Instant next = p.instant("next");
+        if (next != null) {
+            s.append("; next prefetch ").append(RelativeTime.until(next, now));
+        }
+        return s.toString();
+    }
+
+    private static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        if (bytes < 1024 * 1024) {
+            return (bytes + 512) / 1024 + " KiB";
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
     private static String running(Fields run, Instant now) {

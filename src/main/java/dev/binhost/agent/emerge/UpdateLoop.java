@@ -52,9 +52,19 @@ public final class UpdateLoop implements AutoCloseable {
     private CompletableFuture<RunRecord> last;
     private boolean started;
     private boolean recovered;
+    /** The download-only step of an http slave, or null; due at {@link #prefetchDue}, run between runs. */
+    private final Prefetch prefetch;
+    private volatile Instant prefetchDue;
 
     public UpdateLoop(UpdateRunner runner, UpdateSchedule schedule, UpdateConfig config, Clock clock,
             Heartbeats heartbeats) {
+        this(runner, schedule, config, clock, heartbeats, null);
+    }
+
+    public UpdateLoop(UpdateRunner runner, UpdateSchedule schedule, UpdateConfig config, Clock clock,
+            Heartbeats heartbeats, Prefetch prefetch) {
+        this.prefetch = prefetch;
+        this.prefetchDue = prefetch == null ? null : prefetch.nextAfter(clock.instant()).orElse(null);
         this.runner = runner;
         this.schedule = schedule;
         this.retryInterval = config.retryInterval();
@@ -148,19 +158,34 @@ public final class UpdateLoop implements AutoCloseable {
                 Log.errorf(e, "Cannot record the run of the emerge left running across the restart");
             }
         }
-        UpdateState.Queued queued;
+        UpdateState.Queued queued = null;
         synchronized (this) {
             UpdateState.dueAt(state, now, schedule.due()).ifPresent(this::transition);
-            if (!(state instanceof UpdateState.Queued q)) {
-                return UpdateState.nextDue(state, now, schedule.nextDue());
+            if (state instanceof UpdateState.Queued q) {
+                queued = q;
             }
-            queued = q;
         }
-        loop.stepMayTake(runBound);
-        run(queued);
+        if (queued != null) {
+            loop.stepMayTake(runBound);
+            run(queued);
+            now = clock.instant();
+            if (prefetchDue != null && !now.isBefore(prefetchDue)) {
+                // the run fetched what it needed: a prefetch due meanwhile has nothing left to do
+                prefetchDue = prefetch.nextAfter(now).orElse(null);
+            }
+        } else if (prefetchDue != null && !now.isBefore(prefetchDue)) {
+            loop.stepMayTake(prefetch.deadline().plus(GRACE));
+            prefetch.run();
+            now = clock.instant();
+            prefetchDue = prefetch.nextAfter(now).orElse(null);
+        }
         synchronized (this) {
-            return UpdateState.nextDue(state, clock.instant(), schedule.nextDue());
+            return earliest(UpdateState.nextDue(state, now, schedule.nextDue()), prefetchDue);
         }
+    }
+
+    private static Instant earliest(Instant a, Instant b) {
+        return a == null ? b : b == null || a.isBefore(b) ? a : b;
     }
 
     /** The first step's work; a state-file fault is logged and the loop goes on. */
@@ -270,6 +295,11 @@ public final class UpdateLoop implements AutoCloseable {
         loop.awaitIdle();
     }
 
+    /** When the next prefetch is due; empty when none is configured (or its cron never fires again). */
+    public Optional<Instant> prefetchDue() {
+        return Optional.ofNullable(prefetchDue);
+    }
+
     /** When the loop's step is next due, or null when it waits for a trigger. */
     public Instant due() {
         return loop.due();
@@ -320,6 +350,9 @@ public final class UpdateLoop implements AutoCloseable {
             l.put("log", r.log());
             return (Object) l;
         }).orElse(null));
+        if (prefetch != null) {
+            m.put("prefetch", prefetch.status(prefetchDue));
+        }
         m.put("nextScheduled", schedule.nextDue().toString());
         m.put("catchUpOwed", schedule.owed());
         return m;

@@ -56,7 +56,7 @@ import java.util.regex.Pattern;
  * record; it is removed when the run's history line is written. A marker found on start-up is a run the agent
  * or the machine did not finish: {@link #recoverInterrupted()} records it as interrupted.
  */
-public class UpdateRunner {
+public class UpdateRunner implements Prefetch.Runs {
     /** The package the handbook says to update alone first. */
     public static final String PORTAGE = "sys-apps/portage";
     /** The set a rebuild run emerges after a run left preserved libraries. */
@@ -499,30 +499,51 @@ public class UpdateRunner {
                 apply(run, List.of("--resume"));
                 return;
             }
-            List<String> args = new ArrayList<>(PRESERVED_REBUILD.equals(run.target())
-                    ? List.of("--usepkg", PRESERVED_REBUILD) : config.emergeArgs());
-            if (run.target() != null && run.target().startsWith(BUILD_HERE)) {
-                args.add("--usepkg-exclude");
-                args.add(run.target().substring(BUILD_HERE.length()));
-            }
-            config.exclude().ifPresent(atoms -> atoms.forEach(a -> {
-                args.add("--exclude");
-                args.add(a);
-            }));
-            if (run.binariesOnlyByPower || config.binariesOnly() == UpdateConfig.BinariesOnly.USEPKGONLY) {
-                args.add("--usepkgonly");
-            }
-            if (binhost != null) {
-                List<String> fetched = binhost.args(args);
-                args.clear();
-                args.addAll(fetched);
-            }
-            // binaries only asked for here or in make.conf's EMERGE_DEFAULT_OPTS: emerge then ignores USE and deps
-            List<String> effective = new ArrayList<>(defaultOpts());
-            effective.addAll(args);
-            args.addAll(UsepkgOnly.safetyArgs(effective));
-            planAndApply(run, args);
+            planAndApply(run, emergeArgs(run.target(), run.binariesOnlyByPower));
         }
+    }
+
+    /** emerge's arguments for a run of {@code target} (null: the configured @world update). */
+    private List<String> emergeArgs(String target, boolean binariesOnlyByPower) {
+        List<String> args = new ArrayList<>(PRESERVED_REBUILD.equals(target)
+                ? List.of("--usepkg", PRESERVED_REBUILD) : config.emergeArgs());
+        if (target != null && target.startsWith(BUILD_HERE)) {
+            args.add("--usepkg-exclude");
+            args.add(target.substring(BUILD_HERE.length()));
+        }
+        config.exclude().ifPresent(atoms -> atoms.forEach(a -> {
+            args.add("--exclude");
+            args.add(a);
+        }));
+        if (binariesOnlyByPower || config.binariesOnly() == UpdateConfig.BinariesOnly.USEPKGONLY) {
+            args.add("--usepkgonly");
+        }
+        if (binhost != null) {
+            List<String> fetched = binhost.args(args);
+            args.clear();
+            args.addAll(fetched);
+        }
+        // binaries only asked for here or in make.conf's EMERGE_DEFAULT_OPTS: emerge then ignores USE and deps
+        List<String> effective = new ArrayList<>(defaultOpts());
+        effective.addAll(args);
+        args.addAll(UsepkgOnly.safetyArgs(effective));
+        return args;
+    }
+
+    @Override
+    public boolean running() {
+        return current.get() != null;
+    }
+
+    /**
+     * The prefetch's arguments: the @world run's (on mains, so never binaries-only by power) with
+     * {@code --fetchonly}, so it downloads exactly what that run would install.
+     */
+    @Override
+    public List<String> prefetchArgs() {
+        List<String> args = new ArrayList<>(List.of("--fetchonly"));
+        args.addAll(emergeArgs(null, false));
+        return args;
     }
 
     /**
@@ -530,6 +551,7 @@ public class UpdateRunner {
      * preconditions, another emerge, power, load; not the agent's lock or the config pull, which a run takes
      * itself. A trigger answers with them at once instead of queueing a run that would only be skipped.
      */
+    @Override
     public List<RunRecord.Check> blockingNow() {
         RunAttempt probe = new RunAttempt("probe", Reason.TRIGGER, "", clock.instant(), a -> null);
         immediateChecks(probe);

@@ -59,7 +59,11 @@ public class UpdateService implements StatusContributor {
         }
         UpdateSchedule schedule = new UpdateSchedule(config.cron(), config.randomDelay(), config.retryInterval(),
                 config.catchUp(), clock, runner.lastRun());
-        this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats);
+        Prefetch prefetch = binhost.http() ? binhost.config().prefetchCron().map(cron -> new Prefetch(cron,
+                binhost.config().prefetchDeadline(), () -> binhost.downloadDir(config.eroot()), runner,
+                () -> HostChecks.power(config.powerSupplyDir()), processes, config.emergeCommand(), agent.logDir(),
+                agent.stateDir(), clock, registry)).orElse(null) : null;
+        this.loop = new UpdateLoop(runner, schedule, config, clock, heartbeats, prefetch);
         // The agent's run counts once its emerge runs (plan or apply), not while it checks preconditions or pulls.
         emerges.watchAgentRun(() -> runner.current()
                 .filter(c -> c.phase() == RunPhase.PLAN || c.phase() == RunPhase.APPLY)
@@ -76,6 +80,8 @@ public class UpdateService implements StatusContributor {
         Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),
                 Durations.human(config.randomDelay()), loop.schedule().nextDue(),
                 loop.schedule().owed() ? " (catch-up of a missed run)" : "");
+        loop.prefetchDue().ifPresent(due -> Log.infof("Prefetch (emerge --fetchonly, on mains with the binhost UP):"
+                + " next at %s", due));
     }
 
     /** The master came UP: what it blocked need not wait for its retry time. */

@@ -42,11 +42,21 @@ class BinhostIndexProbeTest {
     private final AtomicReference<byte[]> body = new AtomicReference<>();
     private final AtomicInteger status = new AtomicInteger(200);
     private final AtomicInteger notModified = new AtomicInteger();
+    /** Packages.gz, or null for none there (404), as a master without FEATURES=compress-index. */
+    private final AtomicReference<byte[]> gzBody = new AtomicReference<>();
+    private final AtomicInteger gzRequests = new AtomicInteger();
 
     @BeforeEach
     void serve() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/binpkgs/Packages", ex -> {
+            boolean gz = ex.getRequestURI().getPath().endsWith("/Packages.gz");
+            gzRequests.addAndGet(gz ? 1 : 0);
+            if (gz && gzBody.get() == null) {
+                ex.sendResponseHeaders(404, -1);
+                ex.close();
+                return;
+            }
             String since = ex.getRequestHeaders().getFirst("If-Modified-Since");
             if ("Tue, 01 Dec 2026 10:00:00 GMT".equals(since)) {
                 notModified.incrementAndGet();
@@ -54,7 +64,7 @@ class BinhostIndexProbeTest {
                 ex.close();
                 return;
             }
-            byte[] b = body.get();
+            byte[] b = gz ? gzBody.get() : body.get();
             ex.getResponseHeaders().add("Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT");
             ex.sendResponseHeaders(status.get(), b.length);
             try (OutputStream out = ex.getResponseBody()) {
@@ -134,6 +144,62 @@ class BinhostIndexProbeTest {
         assertArrayEquals(good, Files.readAllBytes(state.resolve("binhost/Packages")), "the last good copy stays");
     }
 
+    /**
+     * A master with FEATURES=compress-index serves Packages.gz beside Packages, and Portage reads only the .gz
+     * (record 68: with both cut, it planned from the 4 entries it got and built the other 7, exit 0, no warning).
+     */
+    @Test
+    void packagesGz_isReadFirst_asPortageDoes_andACutOneIsDown_evenBesideAGoodPackages() throws IOException {
+        byte[] good = Files.readAllBytes(INDEX);
+        body.set("not what Portage reads\n".getBytes(StandardCharsets.UTF_8));
+        gzBody.set(gzip(good));
+        BinhostIndexProbe p = probe(url(), 1 << 20);
+        ProbeResult r = p.probe();
+        assertTrue(r.ok(), r.detail());
+        assertEquals(15, p.seen().orElseThrow().packages());
+        assertEquals(URI.create(url() + ".gz"), p.seen().orElseThrow().source());
+        assertArrayEquals(good, Files.readAllBytes(p.copy()), "the copy kept is the index itself, uncompressed");
+        assertTrue(p.probe().detail().startsWith("index unchanged (HTTP 304)"), "conditional on the .gz it read");
+
+        String text = new String(good, StandardCharsets.UTF_8);
+        body.set(good);
+        gzBody.set(gzip(text.substring(0, text.indexOf("CPV: app-misc")).getBytes(StandardCharsets.UTF_8)));
+        ProbeResult cutIndex = probe(url(), 1 << 20).probe();
+        assertFalse(cutIndex.ok(), "Portage would plan from the cut one: " + cutIndex.detail());
+        assertTrue(cutIndex.detail().startsWith("unusable index: ") && cutIndex.detail().contains("cut short"),
+                cutIndex.detail());
+
+        byte[] whole = gzip(good);
+        gzBody.set(java.util.Arrays.copyOf(whole, whole.length / 2));
+        ProbeResult cutGzip = probe(url(), 1 << 20).probe();
+        assertFalse(cutGzip.ok());
+        assertTrue(cutGzip.detail().contains("Packages.gz: not a whole gzip file"), cutGzip.detail());
+
+        gzBody.set(gzip(new byte[8192]));
+        ProbeResult bomb = probe(url(), 4096).probe();
+        assertFalse(bomb.ok());
+        assertTrue(bomb.detail().contains("more than binhost.packages.index-max-bytes=4096 bytes uncompressed"),
+                bomb.detail());
+        assertArrayEquals(good, Files.readAllBytes(state.resolve("binhost/Packages")), "the last good copy stays");
+    }
+
+    @Test
+    void noPackagesGz_fallsBackToPackages() throws IOException {
+        body.set(Files.readAllBytes(INDEX));
+        BinhostIndexProbe p = probe(url(), 1 << 20);
+        assertTrue(p.probe().ok());
+        assertEquals(url(), p.seen().orElseThrow().source());
+        assertEquals(1, gzRequests.get(), "asked for Packages.gz first");
+    }
+
+    private static byte[] gzip(byte[] data) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+            z.write(data);
+        }
+        return out.toByteArray();
+    }
+
     @Test
     void aResponseCutShortOfItsContentLength_isDown() throws Exception {
         byte[] good = Files.readAllBytes(INDEX);
@@ -167,7 +233,7 @@ class BinhostIndexProbeTest {
         }
         ProbeResult r = probe(URI.create("http://127.0.0.1:" + port + "/binpkgs/Packages"), 1 << 20).probe();
         assertFalse(r.ok());
-        assertTrue(r.detail().startsWith("binhost http://127.0.0.1:" + port + "/binpkgs/Packages did not answer"),
+        assertTrue(r.detail().startsWith("binhost http://127.0.0.1:" + port + "/binpkgs/Packages.gz did not answer"),
                 r.detail());
     }
 }

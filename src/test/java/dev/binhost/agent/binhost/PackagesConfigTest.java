@@ -45,14 +45,17 @@ class PackagesConfigTest {
     }
 
     @Test
-    void prefetchNotBuiltYet_isRefused_notSilentlyIgnored_buildLocallyOnlyForHttp() {
-        String p = String.join("\n", HttpBinhosts.config("binhost.packages.transport", "http",
+    void prefetchAndBuildLocally_acceptedForHttp_refusedForNfs_badDeadlineAndRelativeDirNamed() {
+        assertEquals(List.of(), HttpBinhosts.config("binhost.packages.transport", "http",
                 "binhost.packages.url", "http://master.lan/binpkgs", "binhost.packages.prefetch-cron", "0 0 2 * * ?",
                 "binhost.packages.on-bad-binary", "build-locally").problems());
-        assertTrue(p.contains("binhost.packages.prefetch-cron: the prefetch step is not implemented yet"), p);
-        assertFalse(p.contains("on-bad-binary"), p);
         String nfs = String.join("\n", HttpBinhosts.config("binhost.packages.on-bad-binary", "build-locally").problems());
         assertTrue(nfs.contains("binhost.packages.on-bad-binary: build-locally is for binaries fetched from an http"
                 + " binhost"), nfs);
+        String bad = String.join("\n", HttpBinhosts.config("binhost.packages.transport", "http",
+                "binhost.packages.url", "http://master.lan/binpkgs", "binhost.packages.prefetch-cron", "0 0 2 * * ?",
+                "binhost.packages.prefetch-deadline", "0s", "binhost.packages.download-dir", "cache/binhost").problems());
+        assertTrue(bad.contains("binhost.packages.prefetch-deadline: must be positive"), bad);
+        assertTrue(bad.contains("binhost.packages.download-dir: must be an absolute path, was 'cache/binhost'"), bad);
     }
 }

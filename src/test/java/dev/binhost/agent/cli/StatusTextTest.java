@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -163,6 +164,33 @@ class StatusTextTest {
         m.put("lastProbe", NOW.minusSeconds(3).toString());
         m.put("lastProbeMillis", 4);
         return m;
+    }
+
+    @Test
+    void prefetch_lastAndNext_orWhyItDidNotRun_neverAProblem() throws Exception {
+        Map<String, Object> s = capture("status-demo.json");
+        Map<String, Object> update = section(s, "update");
+        Map<String, Object> last = new LinkedHashMap<>();
+        last.put("outcome", "success");
+        last.put("endedAt", NOW.minusSeconds(2 * 3600).toString());
+        last.put("packages", 11);
+        last.put("bytes", 225280);
+        Map<String, Object> prefetch = new LinkedHashMap<>();
+        prefetch.put("cron", "0 0 2 * * ?");
+        prefetch.put("next", NOW.plusSeconds(22 * 3600).toString());
+        prefetch.put("running", false);
+        prefetch.put("last", last);
+        update.put("prefetch", prefetch);
+        String line = lines(render(s, NOW)).stream().filter(l -> l.contains(" update ")).findFirst().orElseThrow();
+        assertTrue(line.endsWith("; last prefetch 2h ago: success, 11 binaries (220 KiB); next prefetch in 22h"), line);
+        assertFalse(line.startsWith("!"), line);
+
+        last.put("outcome", "skipped");
+        last.put("message", "not run: on battery (a prefetch runs only on mains power)");
+        line = lines(render(s, NOW)).stream().filter(l -> l.contains(" update ")).findFirst().orElseThrow();
+        assertTrue(line.contains("; last prefetch 2h ago: skipped: not run: on battery (a prefetch runs only on mains"
+                + " power); next prefetch in 22h"), line);
+        assertFalse(line.startsWith("!"), "a prefetch not run is no problem: " + line);
     }
 
     @Test

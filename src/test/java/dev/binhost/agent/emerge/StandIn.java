@@ -90,6 +90,7 @@ public final class StandIn {
         scenarioKeys.put("VDB_AFTER", run.vdbAfter().toString());
         run.file("mtimedb").ifPresent(m -> scenarioKeys.put("MTIMEDB", m.toString()));
         run.file("mtimedb-during").ifPresent(m -> scenarioKeys.put("MTIMEDB_DURING", m.toString()));
+        run.file("downloads.txt").ifPresent(d -> scenarioKeys.put("DOWNLOADS", d.toString()));
         run.before(eroot);
         return this;
     }

@@ -5,7 +5,8 @@
 #   deploy/install.sh --destdir /tmp/root                       # into a staging root (packaging, tests)
 #   sudo deploy/install.sh --uninstall                          # remove; keeps the admin's configuration
 #
-# Options: --destdir DIR (or DESTDIR=DIR), --app DIR (the built quarkus-app, default target/quarkus-app),
+# Options: --destdir DIR (or DESTDIR=DIR), --app DIR (the built quarkus-app, default target/quarkus-app, or
+#          quarkus-app beside deploy/ in the release tarball),
 #          --init openrc|systemd|both (default both), --uninstall.
 # Layout: /usr/lib/binhost-agent/quarkus-app, /usr/bin/binhost-agent (the launcher),
 #         /etc/binhost-agent/binhost-agent.properties (only if absent; the sample is always refreshed),
@@ -17,6 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 destdir="${DESTDIR:-}"
 app="$repo/target/quarkus-app"
+# from the release tarball (deploy/release.sh), the application sits beside deploy/
+[ -d "$app" ] || [ ! -d "$repo/quarkus-app" ] || app="$repo/quarkus-app"
 init="both"
 action="install"
 
@@ -29,7 +32,7 @@ while [ $# -gt 0 ]; do
 		--init) init="$2"; shift 2 ;;
 		--init=*) init="${1#*=}"; shift ;;
 		--uninstall) action="uninstall"; shift ;;
-		-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 		*) echo "install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done

@@ -63,6 +63,8 @@ public final class Prefetch {
     public enum Outcome {
         SUCCESS, FAILED, TIMED_OUT, SKIPPED, ERROR;
 
+        /** As status, the metric tag and the state file spell it (the run history's style). */
+        @com.fasterxml.jackson.annotation.JsonValue
         public String tag() {
             return name().toLowerCase().replace('_', '-');
         }

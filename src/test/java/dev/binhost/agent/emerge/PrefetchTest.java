@@ -96,6 +96,8 @@ class PrefetchTest {
                 List.of("false"), tmp.resolve("log"), tmp.resolve("state"), Clock.systemUTC(),
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         assertEquals(Optional.of(r), again.last());
+        assertTrue(Files.readString(tmp.resolve("state/prefetch-last.json")).contains("\"outcome\":\"success\""),
+                "spelt as in status and history");
     }
 
     @Test

@@ -1,9 +1,6 @@
 package dev.binhost.agent.emerge;
 
-import com.cronutils.model.CronType;
-import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
-import com.cronutils.parser.CronParser;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,8 +22,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,8 +52,6 @@ public final class Prefetch {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .setSerializationInclusion(JsonInclude.Include.NON_NULL);
-    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-            .withZone(ZoneOffset.UTC);
 
     public enum Outcome {
         SUCCESS, FAILED, TIMED_OUT, SKIPPED, ERROR;
@@ -75,13 +68,14 @@ public final class Prefetch {
             int packages, long bytes, Integer exitCode, String log) {
     }
 
-    /** What the step needs from the update runner: the run's arguments and what would block a run now. */
+    /**
+     * What the step needs from the update runner: the run's arguments and what would block a run now. (No run can
+     * be in progress meanwhile: runs and the prefetch share the update loop's thread.)
+     */
     public interface Runs {
         List<String> prefetchArgs();
 
         List<RunRecord.Check> blockingNow();
-
-        boolean running();
     }
 
     private final String cronText;
@@ -103,8 +97,7 @@ public final class Prefetch {
             Supplier<HostChecks.Power> power, ProcessRunner processes, List<String> emergeCommand, Path logDir,
             Path stateDir, Clock clock, MeterRegistry registry) {
         this.cronText = cron;
-        this.cron = ExecutionTime.forCron(new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ))
-                .parse(cron));
+        this.cron = UpdateSchedule.quartz(cron);
         this.deadline = deadline;
         this.downloads = downloads;
         this.runs = runs;
@@ -139,7 +132,7 @@ public final class Prefetch {
     /** Runs the step now (the caller, the update loop, runs nothing else meanwhile) and records what it did. */
     public Result run() {
         Instant started = clock.instant();
-        String id = ID.format(started) + "-prefetch";
+        String id = UpdateRunner.ID.format(started) + "-prefetch";
         Result r;
         Optional<String> why = whyNot();
         if (why.isPresent()) {
@@ -167,9 +160,6 @@ public final class Prefetch {
 
     /** Why a prefetch must not start now, or empty. */
     Optional<String> whyNot() {
-        if (runs.running()) {
-            return Optional.of("an update run is in progress");
-        }
         if (power.get() != HostChecks.Power.MAINS) {
             return Optional.of("on battery (a prefetch runs only on mains power)");
         }
@@ -185,11 +175,7 @@ public final class Prefetch {
     private Result fetch(String id, Instant started) throws IOException, InterruptedException {
         Path dir = downloads.get();
         Map<Path, FileKey> before = scan(dir);
-        Files.createDirectories(logDir);
-        Path log = logDir.resolve(id + "-emerge.log");
-        if (!Files.exists(log)) {
-            Files.createFile(log);
-        }
+        Path log = UpdateRunner.newLog(logDir, id + "-emerge.log");
         List<String> argv = new java.util.ArrayList<>(emergeCommand);
         argv.addAll(runs.prefetchArgs());
         Log.infof("Prefetch %s: %s", id, String.join(" ", argv));

@@ -101,7 +101,8 @@ public class UpdateRunner implements Prefetch.Runs {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+    /** The start of a run's id (and a prefetch's): its UTC start time. */
+    static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
 
     private final UpdateConfig config;
@@ -530,11 +531,6 @@ public class UpdateRunner implements Prefetch.Runs {
         return args;
     }
 
-    @Override
-    public boolean running() {
-        return current.get() != null;
-    }
-
     /**
      * The prefetch's arguments: the @world run's (on mains, so never binaries-only by power) with
      * {@code --fetchonly}, so it downloads exactly what that run would install.
@@ -934,6 +930,11 @@ public class UpdateRunner implements Prefetch.Runs {
 
     /** Creates the log file first: ProcessRunner measures an existing log's size to know where this run starts. */
     private Path newLog(String name) throws IOException {
+        return newLog(logDir, name);
+    }
+
+    /** {@code <logDir>/<name>}, created empty when absent, before the command that writes it starts. */
+    static Path newLog(Path logDir, String name) throws IOException {
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name);
         if (!Files.exists(log)) {

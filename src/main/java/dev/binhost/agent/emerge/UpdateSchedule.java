@@ -26,10 +26,15 @@ public final class UpdateSchedule {
     private Instant dueAt;
     private boolean owed;
 
+    /** A Quartz cron expression (seconds minutes hours day month weekday [year]), as the config mappings check it. */
+    static ExecutionTime quartz(String cron) {
+        return ExecutionTime.forCron(new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ))
+                .parse(cron));
+    }
+
     public UpdateSchedule(String cron, Duration randomDelay, Duration retryInterval, boolean catchUp, Clock clock,
             Optional<Instant> lastRun) {
-        this.cron = ExecutionTime.forCron(new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ))
-                .parse(cron));
+        this.cron = quartz(cron);
         this.randomDelay = randomDelay;
         this.retryInterval = retryInterval;
         this.catchUp = catchUp;

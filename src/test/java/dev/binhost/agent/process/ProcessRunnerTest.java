@@ -99,10 +99,11 @@ class ProcessRunnerTest {
      * demand, so the signals are refused here instead: the child lives on exactly as a D-state one would, and
      * the runner must report it rather than wait for it (the mount manager relies on that).
      */
-    @Test
-    void run_whenChildSurvivesSigkill_returnsReportingItUnkillable() throws Exception {
-        Posix refusing = new Posix() {
+    /** A Posix whose kill() records the signal and delivers nothing, as to a child in uninterruptible sleep. */
+    private static Posix refusingSignals(List<Integer> signals) {
+        return new Posix() {
             public boolean kill(int pid, int signal) {
+                signals.add(signal);
                 return true;
             }
 
@@ -114,6 +115,11 @@ class ProcessRunnerTest {
                 return new JnrPosix().tryLock(file);
             }
         };
+    }
+
+    @Test
+    void run_whenChildSurvivesSigkill_returnsReportingItUnkillable() throws Exception {
+        Posix refusing = refusingSignals(new ArrayList<>());
         Path pidFile = tmp.resolve("pid");
         CommandResult r = new ProcessRunner(refusing, Duration.ofMillis(100), TAIL)
                 .run(sh("echo $$ > " + pidFile + "; exec sleep 60").deadline(Duration.ofMillis(300)).build());
@@ -136,20 +142,7 @@ class ProcessRunnerTest {
     @Test
     void run_disposableCommandPastItsDeadline_getsSigkillAtOnce_andIsNotWaitedForLong() throws Exception {
         List<Integer> signals = new CopyOnWriteArrayList<>();
-        Posix refusing = new Posix() {
-            public boolean kill(int pid, int signal) {
-                signals.add(signal);
-                return true;
-            }
-
-            public int geteuid() {
-                return new JnrPosix().geteuid();
-            }
-
-            public FileLock tryLock(Path file) throws IOException {
-                return new JnrPosix().tryLock(file);
-            }
-        };
+        Posix refusing = refusingSignals(signals);
         Path pidFile = tmp.resolve("pid");
         CommandResult r = new ProcessRunner(refusing, Duration.ofMinutes(10), TAIL)
                 .run(sh("echo $$ > " + pidFile + "; exec sleep 60").deadline(Duration.ofMillis(300)).disposable().build());

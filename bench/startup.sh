@@ -13,7 +13,10 @@
 #            same time, one agent each, so a 10-minute window costs 10 minutes, not 60.
 #   top    - the threads that woke most during the idle window
 # Variants: JDK 17 plain (java -jar, no flags), JDK 25 through the revision's own launcher (its flags), and the
-# same with the AOT cache. Any run that did not happen as described stops the script with the agent's log and
+# same with the AOT cache; with NATIVE=<executable> also that native executable (src/test/native/check.sh builds
+# one with ../shared/native-check).
+#   cli    - one `status` from the CLI of that variant (the same java and flags, or the native executable) to the
+#            agent's control socket, right after live (median of runs) Any run that did not happen as described stops the script with the agent's log and
 # exit 1. Needs JDK 17 (java on PATH), Temurin 25 (JDK25=...), git, curl and ss; nothing leaves loopback.
 set -euo pipefail
 
@@ -33,6 +36,11 @@ fail() {
 }
 [ -x "$jdk25/bin/java" ] || fail "no JDK 25 at $jdk25 (set JDK25)"
 [ -x "$jdk17/bin/java" ] || fail "no JDK 17 at $jdk17 (set JDK17)"
+native_exe=${NATIVE:-}
+if [ -n "$native_exe" ]; then
+	native_exe=$(readlink -f "$native_exe")
+	[ -x "$native_exe" ] || fail "NATIVE=$NATIVE is not an executable"
+fi
 for tool in curl ss git python3; do
 	command -v "$tool" >/dev/null || fail "$tool is needed"
 done
@@ -108,8 +116,25 @@ start_agent() {
 		# The launcher execs java: $! is the agent's JVM.
 		BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$home" BINHOST_AGENT_JAVA="$jdk25/bin/java" \
 			"$out/$rev/launcher" run >"$dir/log" 2>&1 & ;;
+	native)
+		BINHOST_AGENT_CONFIG="$dir/agent.properties" "$native_exe" >"$dir/log" 2>&1 & ;;
 	esac
 	pid[$id]=$!
+}
+
+# cli_ms ID -> milliseconds of one `status` by that variant's CLI against its agent; fails unless it answered.
+cli_ms() {
+	local id=$1 rev=${1%%:*} kind=${1#*:} dir="$out/agents/$1" t
+	t=$(now_ms)
+	case $kind in
+	plain17) BINHOST_AGENT_CONFIG="$dir/agent.properties" "$jdk17/bin/java" -jar "$out/$rev/plain/quarkus-app/quarkus-run.jar" status ;;
+	launcher) BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$out/$rev/plain" BINHOST_AGENT_JAVA="$jdk25/bin/java" "$out/$rev/launcher" status ;;
+	launcher-aot) BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$out/$rev/aot" BINHOST_AGENT_JAVA="$jdk25/bin/java" "$out/$rev/launcher" status ;;
+	native) BINHOST_AGENT_CONFIG="$dir/agent.properties" "$native_exe" status ;;
+	esac >"$dir/status.out" 2>&1 || { cat "$dir/status.out" >&2; fail "status from $id's CLI failed"; }
+	t=$(($(now_ms) - t))
+	grep -q 'master' "$dir/status.out" || { cat "$dir/status.out" >&2; fail "status from $id's CLI says nothing of the master"; }
+	echo "$t"
 }
 
 stop_agent() {
@@ -155,9 +180,11 @@ thread_switches() {
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 kinds=(plain17 launcher launcher-aot)
-declare -A label=([plain17]="JDK 17 plain" [launcher]="JDK 25 launcher flags" [launcher-aot]="JDK 25 launcher flags + AOT")
+declare -A label=([plain17]="JDK 17 plain" [launcher]="JDK 25 launcher flags" [launcher-aot]="JDK 25 launcher flags + AOT"
+	[native]="native executable")
 ids=()
 for rev in "${revs[@]}"; do for kind in "${kinds[@]}"; do ids+=("$rev:$kind"); done; done
+[ -n "$native_exe" ] && ids+=("after:native")
 
 # Start-up: one warm-up start per variant (page cache, not counted), then the runs, interleaved.
 declare -A results
@@ -165,6 +192,7 @@ for round in $(seq 0 "$runs"); do
 	for id in "${ids[@]}"; do
 		start_agent "$id" "${id%%:*}" "${id#*:}"
 		r=$(await_live "$id")
+		r="$r $(cli_ms "$id")"
 		stop_agent "$id"
 		[ "$round" -gt 0 ] && results[$id]+="$r"$'\n'
 	done
@@ -183,7 +211,7 @@ for id in "${ids[@]}"; do
 	thread_switches "${pid[$id]}" > "$out/agents/$id/threads.0"
 done
 sleep "$idle_seconds"
-printf '\n%-6s %-28s %8s %8s %9s %9s %12s\n' rev variant "live ms" "rss MB" "idle MB" "cpu %" "ctx/min"
+printf '\n%-14s %-28s %8s %8s %9s %9s %12s %8s\n' rev variant "live ms" "rss MB" "idle MB" "cpu %" "ctx/min" "cli ms"
 for id in "${ids[@]}"; do
 	p=${pid[$id]} dir="$out/agents/$id"
 	kill -0 "$p" 2>/dev/null || { cat "$dir/log" >&2; fail "agent $id died during the idle window"; }
@@ -198,10 +226,11 @@ for id in "${ids[@]}"; do
 	awk -v c="$ctx" 'BEGIN { exit !(c > 0) }' || fail "no context switch counted for $id: nothing was measured"
 	l=$(awk '{ print $1 }' <<<"${results[$id]}" | grep . | median)
 	m=$(awk '{ print $2 }' <<<"${results[$id]}" | grep . | median)
+	cm=$(awk '{ print $3 }' <<<"${results[$id]}" | grep . | median)
 	rev=${id%%:*}
 	awk -v r="$rev@$(cat "$out/$rev/rev")" -v n="${label[${id#*:}]}" -v l="$l" -v m="$m" -v ri="$rss_idle" \
-		-v dt=$((t1 - t0[$id])) -v c="$ctx" -v s="$idle_seconds" -v hz="$clk_tck" 'BEGIN {
-		printf "%-14s %-28s %8d %8d %9d %9.3f %12.0f\n", r, n, l, m / 1024, ri / 1024, 100 * dt / hz / s, c }'
+		-v dt=$((t1 - t0[$id])) -v c="$ctx" -v s="$idle_seconds" -v hz="$clk_tck" -v cm="$cm" 'BEGIN {
+		printf "%-14s %-28s %8d %8d %9d %9.3f %12.0f %8d\n", r, n, l, m / 1024, ri / 1024, 100 * dt / hz / s, c, cm }'
 	echo "               top: $(tail -n +2 "$dir/idle" | sort -rn | head -5 | awk '{ printf "%s %s/min, ", $2, $1 }')"
 done
 for id in "${ids[@]}"; do stop_agent "$id"; done

@@ -27,7 +27,7 @@ public class Main {
         }
         // The agent takes its state directory's flock early in start-up; the native binding it needs takes longer
         // to build than most of Quarkus' boot, so it is built alongside it.
-        dev.binhost.agent.posix.JnrPosix.warmUp();
+        dev.binhost.agent.posix.Posix.warmUp();
         if (args.length > 0 && args[0].equals("run")) {
             args = Arrays.copyOfRange(args, 1, args.length);
         }

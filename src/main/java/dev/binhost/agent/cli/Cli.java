@@ -357,7 +357,7 @@ public final class Cli {
 
     /** The binhost's and the signatures' setup ({@link dev.binhost.agent.binhost.TrustCheck}). */
     private List<Finding> trust(Preflight.Inputs inputs) throws CliConfig.Invalid, InterruptedException {
-        ProcessRunner runner = new ProcessRunner(new dev.binhost.agent.posix.JnrPosix(), java.time.Duration.ofSeconds(2), 65536);
+        ProcessRunner runner = new ProcessRunner(dev.binhost.agent.posix.Posix.system(), java.time.Duration.ofSeconds(2), 65536);
         return dev.binhost.agent.binhost.TrustCheck.run(config.packages(),
                 MakeConf.evaluate(inputs.makeConf()).values(), dev.binhost.agent.config.AgentConfigFile.location().toString(),
                 runner);
@@ -368,7 +368,7 @@ public final class Cli {
      * here as the agent does after a run; the run's own elog and plan are in {@code status}.
      */
     private FollowUp followUp() throws CliConfig.Invalid {
-        ProcessRunner runner = new ProcessRunner(new dev.binhost.agent.posix.JnrPosix(), java.time.Duration.ofSeconds(2), 65536);
+        ProcessRunner runner = new ProcessRunner(dev.binhost.agent.posix.Posix.system(), java.time.Duration.ofSeconds(2), 65536);
         try {
             return config.followUps(runner).collect(null, null, Item.off("only after a run (see status)"));
         } catch (InterruptedException e) {

@@ -12,20 +12,26 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 
 /**
  * Checks every feature's configuration before anything starts, and stops start-up with one line per problem.
- * Features list their mappings through {@link Mappings} (META-INF/services), so this class needs no edit when
- * a feature is added.
  */
 @ApplicationScoped
 public class ConfigCheck {
 
-    /** A feature's contribution: the mapping interfaces to check. */
-    public interface Mappings {
-        List<Class<? extends Checked>> mappings();
-    }
+    /**
+     * Every feature's checked mapping. A plain list rather than a ServiceLoader: a native image has no service
+     * providers unless each is registered, and a missed one silently skipped the check (issue 17).
+     * {@code ConfigCheckTest} fails when a {@link Checked} mapping is missing here.
+     */
+    public static final List<Class<? extends Checked>> MAPPINGS = List.of(
+            dev.binhost.agent.master.MasterConfig.class,
+            dev.binhost.agent.emerge.UpdateConfig.class,
+            dev.binhost.agent.mount.MountConfig.class,
+            dev.binhost.agent.sync.SyncConfig.class,
+            dev.binhost.agent.control.ControlConfig.class,
+            dev.binhost.agent.followup.FollowUpConfig.class,
+            dev.binhost.agent.binhost.PackagesConfig.class);
 
     @Inject
     AgentLock lock;
@@ -48,17 +54,13 @@ public class ConfigCheck {
         List<OwnedDir.Use> paths = new ArrayList<>(List.of(
                 OwnedDir.Use.of("binhost.agent.state-dir", agent.stateDir(), OwnedDir.Kind.WORK),
                 OwnedDir.Use.of("binhost.agent.log-dir", agent.logDir(), OwnedDir.Kind.WORK)));
-        List<Class<?>> mappings = new ArrayList<>();
-        for (Mappings feature : ServiceLoader.load(Mappings.class, ConfigCheck.class.getClassLoader())) {
-            for (Class<? extends Checked> mapping : feature.mappings()) {
-                mappings.add(mapping);
-                Checked checked = config.getConfigMapping(mapping);
-                problems.addAll(checked.problems());
-                paths.addAll(checked.paths(agent));
-            }
+        for (Class<? extends Checked> mapping : MAPPINGS) {
+            Checked checked = config.getConfigMapping(mapping);
+            problems.addAll(checked.problems());
+            paths.addAll(checked.paths(agent));
         }
         problems.addAll(OwnedDir.problems(paths));
-        problems.addAll(KnownKeys.problems(config, mappings));
+        problems.addAll(KnownKeys.problems(config));
         return problems;
     }
 }

@@ -36,8 +36,16 @@ public final class KnownKeys {
     private KnownKeys() {
     }
 
-    /** Every key of {@code mappings}, "*" standing for a map key, mapped to whether its value is a boolean. */
-    public static Map<String, Boolean> keys(List<Class<?>> mappings) {
+    /**
+     * Every key of the agent's mappings ({@link ConfigCheck#MAPPINGS} and the unchecked ones), "*" standing for a
+     * map key, mapped to whether its value is a boolean. Computed once, when the class is initialised: SmallRye
+     * reads the mapping interfaces by reflection, which a native image does not allow at run time, but Quarkus
+     * initialises this class in the image builder, so the image holds the finished map (issue 17: without it the
+     * native agent called every key unknown).
+     */
+    static final Map<String, Boolean> KEYS = keys(ConfigCheck.MAPPINGS);
+
+    static Map<String, Boolean> keys(List<? extends Class<?>> mappings) {
         Map<String, Boolean> keys = new LinkedHashMap<>();
         List<Class<?>> all = new ArrayList<>(mappings);
         all.addAll(List.of(AgentConfig.class, ProcessRunnerConfig.class, DemoConfig.class));
@@ -46,7 +54,7 @@ public final class KnownKeys {
                     keys.put(name.replace("[*]", ""), isBoolean(p)));
         }
         CLI_KEYS.forEach(k -> keys.put(k, false));
-        return keys;
+        return java.util.Collections.unmodifiableMap(keys);
     }
 
     private static boolean isBoolean(ConfigMappingInterface.Property p) {
@@ -60,8 +68,8 @@ public final class KnownKeys {
     }
 
     /** One "key: why" line per unknown key and per boolean that is not true or false. */
-    public static List<String> problems(SmallRyeConfig config, List<Class<?>> mappings) {
-        Map<String, Boolean> keys = keys(mappings);
+    public static List<String> problems(SmallRyeConfig config) {
+        Map<String, Boolean> keys = KEYS;
         Map<Pattern, String> patterns = new LinkedHashMap<>();
         Map<Pattern, String> envPatterns = new LinkedHashMap<>();
         keys.keySet().forEach(k -> {

@@ -34,7 +34,11 @@ public class LocalMaster {
 
     private Process daemon;
 
-    void start(@Observes @Priority(0) StartupEvent event) {
+    /**
+     * After ConfigCheck (priority 1), so a configuration error or a state directory held by another agent never
+     * starts a daemon, and before the watches (priority 100), so the first probe finds it.
+     */
+    void start(@Observes @Priority(2) StartupEvent event) {
         if (!demo.localMaster()) {
             return;
         }
@@ -57,6 +61,9 @@ public class LocalMaster {
                     "--port=" + master.rsyncPort(), "--address=" + master.host());
             daemon = new ProcessBuilder(argv).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("master/rsyncd.out").toFile()).start();
+            // a start that fails after this point exits without a ShutdownEvent; the daemon must not outlive it
+            Process started = daemon;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "demo-master-stop"));
             if (daemon.waitFor(300, TimeUnit.MILLISECONDS)) {
                 Log.errorf("Demo master: rsync daemon exited at once (code %d): %s", daemon.exitValue(),
                         Files.readString(dir.resolve("master/rsyncd.out")).strip());

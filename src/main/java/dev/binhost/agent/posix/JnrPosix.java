@@ -1,6 +1,5 @@
 package dev.binhost.agent.posix;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jnr.constants.platform.Errno;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
  * start-up path. {@link #warmUp()} starts it on a thread of its own as the process begins (see {@code Main}),
  * so it is ready when the state directory's lock is taken; without the warm-up (tests) the first call builds it.
  */
-@ApplicationScoped
 public class JnrPosix implements Posix {
     private static final int LOCK_EX = 2;
     private static final int LOCK_NB = 4;
@@ -32,6 +30,22 @@ public class JnrPosix implements Posix {
         Thread t = new Thread(BINDING, "posix-binding");
         t.setDaemon(true);
         t.start();
+    }
+
+    private static volatile JnrPosix shared;
+
+    /** One binding for the process (each instance shares the same native stubs anyway). */
+    static JnrPosix shared() {
+        JnrPosix s = shared;
+        if (s == null) {
+            synchronized (JnrPosix.class) {
+                if (shared == null) {
+                    shared = new JnrPosix();
+                }
+                s = shared;
+            }
+        }
+        return s;
     }
 
     private final POSIX posix = binding();

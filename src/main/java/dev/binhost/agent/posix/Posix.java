@@ -10,6 +10,25 @@ public interface Posix {
     int SIGTERM = 15;
     int SIGKILL = 9;
 
+    /**
+     * True in a native executable. Quarkus initialises this class in the image builder, so the value is a
+     * constant there and the jnr-posix branch of {@link #system()} is not compiled into the image at all.
+     */
+    boolean NATIVE = io.quarkus.bootstrap.graal.ImageInfo.inImageBuildtimeCode()
+            || io.quarkus.bootstrap.graal.ImageInfo.inImageRuntimeCode();
+
+    /** This process's binding: libc through GraalVM's C interface in a native executable, jnr-posix on a JVM. */
+    static Posix system() {
+        return NATIVE ? CPosix.create() : JnrPosix.shared();
+    }
+
+    /** Starts building the JVM's binding in the background (see {@link JnrPosix#warmUp()}); nothing when native. */
+    static void warmUp() {
+        if (!NATIVE) {
+            JnrPosix.warmUp();
+        }
+    }
+
     /** kill(2); a negative pid names a process group. Returns false when no such process exists (ESRCH). */
     boolean kill(int pid, int signal);
 

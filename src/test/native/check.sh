@@ -13,12 +13,14 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 nc=${NATIVE_CHECK:-$repo/../shared/native-check}
 out=$repo/target/native
+# native-check resolves the builder's jars with Maven: the machine's, else this project's wrapper
+export MVN=${MVN:-$(command -v mvn || echo "$repo/mvnw")}
 exe=$out/binhost-agent-runner
 
 if [[ ${1:-} != --skip-build ]]; then
     [[ -x $nc/native-build.sh ]] || { echo "check.sh: no native-build.sh in $nc (set NATIVE_CHECK)" >&2; exit 2; }
     rm -rf "$out" && mkdir -p "$out/src"
-    git -C "$repo" ls-files -z | (cd "$repo" && xargs -0 tar -cf -) | tar -xf - -C "$out/src"
+    (cd "$repo" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$out/src"
     t0=$(date +%s)
     bash "$nc/native-build.sh" "$out/src" || {
         tail -60 "$out/src/target/native-check-build.log" >&2 || true

@@ -104,33 +104,6 @@ final class CPosix implements Posix {
                 throw new IOException("cannot lock " + file + ": " + LibC.describe(errno));
             }
         }
-        return new HeldLock(fd, acquired);
-    }
-
-    private static final class HeldLock implements FileLock {
-        private final int fd;
-        private final boolean acquired;
-        private boolean closed;
-
-        HeldLock(int fd, boolean acquired) {
-            this.fd = fd;
-            this.acquired = acquired;
-        }
-
-        @Override
-        public boolean acquired() {
-            return acquired;
-        }
-
-        @Override
-        public synchronized void close() {
-            if (!closed) {
-                closed = true;
-                if (acquired) {
-                    LibC.flock(fd, LOCK_UN);
-                }
-                LibC.close(fd);
-            }
-        }
+        return new FdLock(fd, acquired, f -> LibC.flock(f, LOCK_UN), LibC::close);
     }
 }

@@ -93,24 +93,6 @@ public class JnrPosix implements Posix {
                 throw new IOException("cannot lock " + file + ": " + Errno.valueOf(errno));
             }
         }
-        return new FileLock() {
-            private boolean closed;
-
-            @Override
-            public boolean acquired() {
-                return acquired;
-            }
-
-            @Override
-            public synchronized void close() {
-                if (!closed) {
-                    closed = true;
-                    if (acquired) {
-                        posix.flock(fd, LOCK_UN);
-                    }
-                    posix.close(fd);
-                }
-            }
-        };
+        return new FdLock(fd, acquired, f -> posix.flock(f, LOCK_UN), posix::close);
     }
 }

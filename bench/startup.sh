@@ -99,6 +99,8 @@ clk_tck=$(getconf CLK_TCK)
 
 # start_agent ID REV KIND -> sets pid[ID], port[ID], start[ID]. KIND: plain17 (java -jar), launcher, launcher-aot.
 declare -A pid port start
+# a run that fails half-way (fail exits) must not leave its agents running
+trap 'for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 start_agent() {
 	local id=$1 rev=$2 kind=$3 dir="$out/agents/$1"
 	rm -rf "$dir" && mkdir -p "$dir/etc/portage"

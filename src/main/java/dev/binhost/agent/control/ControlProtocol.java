@@ -27,6 +27,18 @@ public final class ControlProtocol {
     private ControlProtocol() {
     }
 
+    /**
+     * The agent's mapper for the socket and {@code GET /status}, made on first use: Jackson's initialisation is
+     * then paid by the first request, not by start-up.
+     */
+    public static ObjectMapper shared() {
+        return Shared.MAPPER;
+    }
+
+    private static final class Shared {
+        static final ObjectMapper MAPPER = mapper();
+    }
+
     /** A plain mapper: the CLI uses it before (and without) Quarkus. */
     public static ObjectMapper mapper() {
         return new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)

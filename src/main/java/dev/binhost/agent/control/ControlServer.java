@@ -3,7 +3,6 @@ package dev.binhost.agent.control;
 import dev.binhost.agent.process.DaemonThreads;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.logging.Log;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -66,7 +65,6 @@ public final class ControlServer implements AutoCloseable {
     private final Path socket;
     private final Handler handler;
     private final Set<UserPrincipal> privileged;
-    private final ObjectMapper json = ControlProtocol.mapper();
     private final ServerSocketChannel server;
     private final ExecutorService workers;
     /** Root's (and the agent user's) requests have their own threads, never queued behind other users'. */
@@ -284,7 +282,7 @@ public final class ControlServer implements AutoCloseable {
                 response = answer(line, peer);
             }
             deadline = watchdog.schedule(() -> closeQuietly(conn), readDeadline.toMillis(), TimeUnit.MILLISECONDS);
-            conn.write(ByteBuffer.wrap((json.writeValueAsString(response) + "\n").getBytes(StandardCharsets.UTF_8)));
+            conn.write(ByteBuffer.wrap((ControlProtocol.shared().writeValueAsString(response) + "\n").getBytes(StandardCharsets.UTF_8)));
             // Closing with unread input would reset the connection before the client reads the answer (an
             // oversized request): finish our side, then swallow a bounded rest, still under the deadline.
             conn.shutdownOutput();
@@ -304,7 +302,7 @@ public final class ControlServer implements AutoCloseable {
     private ControlProtocol.Response answer(String line, Peer peer) {
         ControlProtocol.Request request;
         try {
-            request = json.readValue(line, ControlProtocol.Request.class);
+            request = ControlProtocol.shared().readValue(line, ControlProtocol.Request.class);
         } catch (JsonProcessingException e) {
             return ControlProtocol.Response.failed(null, "bad-request",
                     "not a JSON request such as {\"action\":\"status\"}: " + e.getOriginalMessage());

@@ -94,8 +94,11 @@ public class MountWatch {
      * minute).
      */
     static Duration roundBound(MountConfig config, int mountCount) {
-        Duration perMount = config.commandTimeout().multipliedBy(3).plus(config.probeTimeout().multipliedBy(2));
-        return perMount.multipliedBy(Math.max(1, mountCount)).plusMinutes(1);
+        // In milliseconds: Duration.multipliedBy goes through BigDecimal, and that class's initialisation was the
+        // costliest part of creating this bean on the start-up path.
+        long perMount = Math.addExact(Math.multiplyExact(config.commandTimeout().toMillis(), 3),
+                Math.multiplyExact(config.probeTimeout().toMillis(), 2));
+        return Duration.ofMillis(Math.multiplyExact(perMount, Math.max(1, mountCount))).plusMinutes(1);
     }
 
     /** Runs a round now, as when one is due; tests use it. */

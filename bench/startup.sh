@@ -12,8 +12,8 @@
 #            (voluntary + involuntary, summed over its threads) over IDLE_SECONDS. All variants idle at the
 #            same time, one agent each, so a 10-minute window costs 10 minutes, not 60.
 #   top    - the threads that woke most during the idle window
-# Variants: JDK 17 plain (java -jar, no flags), JDK 25 through the revision's own launcher (its flags), and the
-# same with the AOT cache; with NATIVE=<executable> also that native executable (src/test/native/check.sh builds
+# Variants: JDK 17 plain (java -jar, no flags), JDK 17 and JDK 25 through the revision's own launcher (its
+# flags), and JDK 25 with the AOT cache; with NATIVE=<executable> also that native executable (src/test/native/check.sh builds
 # one with ../shared/native-check).
 #   cli    - one `status` from the CLI of that variant (the same java and flags, or the native executable) to the
 #            agent's control socket, right after live (median of runs) Any run that did not happen as described stops the script with the agent's log and
@@ -112,11 +112,12 @@ start_agent() {
 	plain17)
 		BINHOST_AGENT_CONFIG="$dir/agent.properties" "$jdk17/bin/java" -jar "$out/$rev/plain/quarkus-app/quarkus-run.jar" \
 			>"$dir/log" 2>&1 & ;;
-	launcher | launcher-aot)
-		local home="$out/$rev/plain"
+	launcher | launcher-aot | launcher17)
+		local home="$out/$rev/plain" java="$jdk25/bin/java"
 		[ "$kind" = launcher-aot ] && home="$out/$rev/aot"
+		[ "$kind" = launcher17 ] && java="$jdk17/bin/java"
 		# The launcher execs java: $! is the agent's JVM.
-		BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$home" BINHOST_AGENT_JAVA="$jdk25/bin/java" \
+		BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$home" BINHOST_AGENT_JAVA="$java" \
 			"$out/$rev/launcher" run >"$dir/log" 2>&1 & ;;
 	native)
 		BINHOST_AGENT_CONFIG="$dir/agent.properties" "$native_exe" >"$dir/log" 2>&1 & ;;
@@ -132,6 +133,7 @@ cli_ms() {
 	plain17) BINHOST_AGENT_CONFIG="$dir/agent.properties" "$jdk17/bin/java" -jar "$out/$rev/plain/quarkus-app/quarkus-run.jar" status ;;
 	launcher) BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$out/$rev/plain" BINHOST_AGENT_JAVA="$jdk25/bin/java" "$out/$rev/launcher" status ;;
 	launcher-aot) BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$out/$rev/aot" BINHOST_AGENT_JAVA="$jdk25/bin/java" "$out/$rev/launcher" status ;;
+	launcher17) BINHOST_AGENT_CONFIG="$dir/agent.properties" BINHOST_AGENT_HOME="$out/$rev/plain" BINHOST_AGENT_JAVA="$jdk17/bin/java" "$out/$rev/launcher" status ;;
 	native) BINHOST_AGENT_CONFIG="$dir/agent.properties" "$native_exe" status ;;
 	esac >"$dir/status.out" 2>&1 || { cat "$dir/status.out" >&2; fail "status from $id's CLI failed"; }
 	t=$(($(now_ms) - t))
@@ -181,8 +183,8 @@ thread_switches() {
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-kinds=(plain17 launcher launcher-aot)
-declare -A label=([plain17]="JDK 17 plain" [launcher]="JDK 25 launcher flags" [launcher-aot]="JDK 25 launcher flags + AOT"
+kinds=(plain17 launcher17 launcher launcher-aot)
+declare -A label=([plain17]="JDK 17 plain" [launcher17]="JDK 17 launcher flags" [launcher]="JDK 25 launcher flags" [launcher-aot]="JDK 25 launcher flags + AOT"
 	[native]="native executable")
 ids=()
 for rev in "${revs[@]}"; do for kind in "${kinds[@]}"; do ids+=("$rev:$kind"); done; done

@@ -8,6 +8,7 @@ import io.smallrye.config.ConfigValue;
 import io.smallrye.config.SmallRyeConfig;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,11 +71,18 @@ public final class KnownKeys {
     /** One "key: why" line per unknown key and per boolean that is not true or false. */
     public static List<String> problems(SmallRyeConfig config) {
         Map<String, Boolean> keys = KEYS;
+        // Most keys are matched by name; only the few with a map key ("*") need a pattern (compiling one per
+        // key was a large part of this check's time at start-up).
+        Map<String, String> byEnv = new HashMap<>();
         Map<Pattern, String> patterns = new LinkedHashMap<>();
         Map<Pattern, String> envPatterns = new LinkedHashMap<>();
         keys.keySet().forEach(k -> {
-            patterns.put(Pattern.compile(Pattern.quote(k).replace("*", "\\E[^.]+\\Q")), k);
-            envPatterns.put(Pattern.compile(Pattern.quote(env(k)).replace("*", "\\E[A-Z0-9_]+\\Q")), k);
+            if (k.contains("*")) {
+                patterns.put(Pattern.compile(Pattern.quote(k).replace("*", "\\E[^.]+\\Q")), k);
+                envPatterns.put(Pattern.compile(Pattern.quote(env(k)).replace("*", "\\E[A-Z0-9_]+\\Q")), k);
+            } else {
+                byEnv.put(env(k), k);
+            }
         });
         List<String> problems = new ArrayList<>();
         for (String name : config.getPropertyNames()) {
@@ -87,7 +95,11 @@ public final class KnownKeys {
                 continue; // SmallRye's dotted twin of a BINHOST_ variable: the variable itself is checked
             }
             // A list may be given element by element: binhost.update.exclude[0]=...
-            String known = match(env ? envPatterns : patterns, env ? key : key.replaceAll("\\[\\d+]", ""));
+            String plain = env ? key : key.replaceAll("\\[\\d+]", "");
+            String known = env ? byEnv.get(plain) : keys.containsKey(plain) ? plain : null;
+            if (known == null) {
+                known = match(env ? envPatterns : patterns, plain);
+            }
             if (known == null) {
                 problems.add(key + ": unknown key" + suggestion(keys.keySet(), key, env));
                 continue;

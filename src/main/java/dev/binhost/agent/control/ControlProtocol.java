@@ -32,11 +32,7 @@ public final class ControlProtocol {
      * then paid by the first request, not by start-up.
      */
     public static ObjectMapper shared() {
-        return Shared.MAPPER;
-    }
-
-    private static final class Shared {
-        static final ObjectMapper MAPPER = mapper();
+        return dev.binhost.agent.state.Json.mapper();
     }
 
     /** A plain mapper: the CLI uses it before (and without) Quarkus. */

@@ -1,10 +1,10 @@
 package dev.binhost.agent.emerge;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.binhost.agent.portage.EmergeLog;
 import dev.binhost.agent.portage.InstalledDb;
 import dev.binhost.agent.portage.MtimeDb;
+import dev.binhost.agent.state.Json;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
@@ -25,7 +25,6 @@ import java.util.regex.Pattern;
  * log and in the report's {@code source}; the run is still reported from what could be read.
  */
 public final class PortageRecords {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CONFIG_FILE = Pattern.compile("\\* IMPORTANT: config file '(.+)' needs updating\\.");
     private static final Pattern CONFIG_FILES = Pattern.compile("\\* IMPORTANT: (\\d+) config files in '(.+)' need updating\\.");
 
@@ -239,7 +238,7 @@ public final class PortageRecords {
             if (!Files.exists(preservedLibs) || Files.size(preservedLibs) > (16 << 20)) {
                 return Optional.empty();
             }
-            JsonNode registry = JSON.readTree(preservedLibs.toFile());
+            JsonNode registry = Json.mapper().readTree(preservedLibs.toFile());
             return registry != null && registry.isObject() && registry.size() > 0
                     ? Optional.of(registry.size()) : Optional.empty();
         } catch (IOException e) {

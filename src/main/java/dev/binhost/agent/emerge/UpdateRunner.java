@@ -1,7 +1,5 @@
 package dev.binhost.agent.emerge;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.binhost.agent.followup.FollowUp;
 import dev.binhost.agent.binhost.Binhost;
 import dev.binhost.agent.binhost.PackagesConfig;
@@ -18,6 +16,7 @@ import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.RunPrecondition;
 import dev.binhost.agent.spi.Verdict;
 import dev.binhost.agent.state.DurableFile;
+import dev.binhost.agent.state.Json;
 import dev.binhost.agent.state.StateDir;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -99,8 +98,6 @@ public class UpdateRunner implements Prefetch.Runs {
     public record RecordsMark(long logOffset, Long counter) {
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     /** The start of a run's id (and a prefetch's): its UTC start time. */
     static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
@@ -240,7 +237,7 @@ public class UpdateRunner implements Prefetch.Runs {
         Marker marker;
         String problem;
         try {
-            marker = JSON.readValue(markerFile().toFile(), Marker.class);
+            marker = Json.mapper().readValue(markerFile().toFile(), Marker.class);
             problem = marker == null || marker.record() == null ? "no run record"
                     : marker.record().problem(false).orElse(null);
             Optional<Path> log = logOf(marker == null ? null : marker.record());
@@ -950,7 +947,7 @@ public class UpdateRunner implements Prefetch.Runs {
     }
 
     private void writeMarker(RunAttempt run, Long pid, RecordsMark mark) throws IOException {
-        DurableFile.replace(markerFile(), JSON.writeValueAsBytes(new Marker(run.snapshot(null, null, null),
+        DurableFile.replace(markerFile(), Json.mapper().writeValueAsBytes(new Marker(run.snapshot(null, null, null),
                 run.phase(), pid, mark)));
     }
 

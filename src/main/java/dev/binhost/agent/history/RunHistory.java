@@ -1,9 +1,8 @@
 package dev.binhost.agent.history;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.binhost.agent.state.DurableFile;
+import dev.binhost.agent.state.Json;
 import io.quarkus.logging.Log;
 
 import java.io.IOException;
@@ -28,8 +27,6 @@ import java.util.List;
  * temporary file, fsyncs it and renames it over the history, so the file is always either the old or the new.
  */
 public class RunHistory {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final Path file;
     private final int keep;
@@ -52,7 +49,7 @@ public class RunHistory {
     /** The record as the single JSON line the history stores (also what the notify command gets). */
     public static String json(RunRecord record) {
         try {
-            return JSON.writeValueAsString(record);
+            return Json.mapper().writeValueAsString(record);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("run record not serialisable", e);
         }
@@ -126,7 +123,7 @@ public class RunHistory {
             }
             String problem;
             try {
-                RunRecord r = JSON.readValue(l, RunRecord.class);
+                RunRecord r = Json.mapper().readValue(l, RunRecord.class);
                 problem = r == null ? "not a run record" : r.problem(true).orElse(null);
                 if (problem == null) {
                     out.add(r);

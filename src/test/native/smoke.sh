@@ -159,6 +159,13 @@ ok "config pulled from the loopback rsync daemon: $(cd $live && find . -type f |
 t0=$(now_ms); cli status > "$T/status.txt"; STATUS_MS=$(( $(now_ms) - t0 ))
 grep -qi 'master.*UP' "$T/status.txt" || { cat "$T/status.txt"; fail "CLI status does not say the master is UP"; }
 ok "CLI status in ${STATUS_MS} ms: $(grep -i -m1 'master' "$T/status.txt")"
+# GET /status (a Vert.x route, Jackson made on the first request) is the socket's report, read-only
+curl -fs "http://127.0.0.1:$PORT/status" > "$T/status.json" || fail "GET /status failed"
+[[ $(jq -r '.master.host' "$T/status.json") == 127.0.0.1 && $(jq -r '.agent.pid' "$T/status.json") =~ ^[0-9]+$ ]] \
+    || { cat "$T/status.json"; fail "GET /status does not hold the agent's and the master's sections"; }
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/status")
+[[ $code == 405 ]] || fail "POST /status answered $code, expected 405"
+ok "GET /status holds the report (master $(jq -r '.master.host' "$T/status.json")), POST /status is 405"
 
 # the second agent runs in a pid namespace of its own too; the holder's pid it names is the first one's there (1)
 argv "${COMMON[@]}" -Dquarkus.http.port=$((PORT + 1))

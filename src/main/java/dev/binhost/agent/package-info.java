@@ -5,7 +5,8 @@
  * <ol>
  * <li><b>Start</b> — {@link dev.binhost.agent.config.ConfigCheck} checks every feature's mapping (exit 78 on a
  *     wrong key), takes the state directory's lock ({@link dev.binhost.agent.state.AgentLock}, exit 75 when
- *     another agent holds it) and only then resumes the scheduler, so no loop runs on a bad configuration.</li>
+ *     another agent holds it), so no loop runs on a bad configuration; the loops start once
+ *     {@link dev.binhost.agent.metrics.MetricsReady} says the metrics registry is in place.</li>
  * <li><b>Master watch</b> — {@link dev.binhost.agent.master.MasterWatch}, on its loop every probe interval
  *     (plus jitter): probes the master's
  *     services (rsync greeting, NFS RPC NULL, HTTP) with timeouts, feeds the rounds through

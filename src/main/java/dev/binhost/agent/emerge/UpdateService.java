@@ -7,6 +7,7 @@ import dev.binhost.agent.followup.FollowUpHolds;
 import dev.binhost.agent.followup.FollowUps;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterTransition;
+import dev.binhost.agent.metrics.MetricsReady;
 import dev.binhost.agent.portage.EmergeActivity;
 import dev.binhost.agent.posix.Posix;
 import dev.binhost.agent.process.ProcessRunner;
@@ -75,8 +76,8 @@ public class UpdateService implements StatusContributor {
      * lock: starts the loop, whose first step records a run the last agent left unfinished (that reads files,
      * so start-up does not wait for it).
      */
-    void onStart(@Observes @Priority(100) StartupEvent event) {
-        loop.start();
+    void onStart(@Observes @Priority(100) StartupEvent event, MetricsReady metrics) {
+        metrics.then(loop::start);
         Log.infof("Update runs: cron '%s' (+0..%s), next at %s%s", config.cron(),
                 Durations.human(config.randomDelay()), loop.schedule().nextDue(),
                 loop.schedule().owed() ? " (catch-up of a missed run)" : "");

@@ -3,6 +3,7 @@ package dev.binhost.agent.master;
 import dev.binhost.agent.config.Durations;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.health.Loop;
+import dev.binhost.agent.metrics.MetricsReady;
 import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.process.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
@@ -93,9 +94,12 @@ public class MasterWatch {
                 Durations.human(config.probeJitter()), config.downAfterFailures(), config.upAfterSuccesses());
     }
 
-    /** After the config check (priority 1): the first round runs on the loop's thread, not on start-up's. */
-    void start(@Observes @Priority(100) StartupEvent event) {
-        loop.start();
+    /**
+     * After the config check (priority 1): the first round runs on the loop's thread, not on start-up's, once the
+     * metrics count (the first UP is a transition too).
+     */
+    void start(@Observes @Priority(100) StartupEvent event, MetricsReady metrics) {
+        metrics.then(loop::start);
     }
 
     static List<Probe> probesFor(MasterConfig c) {

@@ -4,6 +4,7 @@ import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.health.Loop;
 import dev.binhost.agent.master.MasterTransition;
 import dev.binhost.agent.master.MasterWatch;
+import dev.binhost.agent.metrics.MetricsReady;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -52,13 +53,13 @@ public class MountWatch {
      * UNKNOWN it only probes mounts found from before a restart. Without a configured mount the loop's thread is
      * never started.
      */
-    void start(@Observes @Priority(100) StartupEvent event) {
+    void start(@Observes @Priority(100) StartupEvent event, MetricsReady metrics) {
         if (mounts.names().isEmpty()) {
             Log.debug("No mounts configured: the mount watch does not run");
             heartbeats.idle(LOOP);
             return;
         }
-        loop.start();
+        metrics.then(loop::start);
     }
 
     /** One round: what each mount's state says is due now; then when the next thing is due, or null. */

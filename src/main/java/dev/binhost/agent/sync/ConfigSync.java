@@ -5,6 +5,7 @@ import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.health.Loop;
 import dev.binhost.agent.master.MasterConfig;
 import dev.binhost.agent.master.MasterTransition;
+import dev.binhost.agent.metrics.MetricsReady;
 import dev.binhost.agent.metrics.OwnedMeters;
 import dev.binhost.agent.portage.EmergeActivity;
 import dev.binhost.agent.process.CommandResult;
@@ -128,8 +129,8 @@ public class ConfigSync implements StatusContributor {
     }
 
     /** Starts the loop after the config check (priority 1): its first step pulls when the schedule is on. */
-    void onStart(@Observes @Priority(100) StartupEvent event) {
-        loop.start();
+    void onStart(@Observes @Priority(100) StartupEvent event, MetricsReady metrics) {
+        metrics.then(loop::start);
     }
 
     /** Applies one event: the only place {@link #state} changes. */

@@ -62,6 +62,9 @@ class MasterWatchE2ETest extends E2eTest {
         start(watchOnly(Map.of()));
         agent.await(Duration.ofSeconds(15), E2e.quiet(() -> agent.get("/q/health/ready").status() == 200),
                 "readiness with the master up");
+        // The first UP happens within the first rounds, as the agent starts: it is counted like any other.
+        assertEquals(1.0, agent.metric("binhost_master_transitions_total{to=\"up\"}"), agent.log());
+        assertEquals(1, agent.lines("Master " + rig.masterIp + " is UP"), agent.log());
 
         rig.linkDown();
         long t0 = System.nanoTime();

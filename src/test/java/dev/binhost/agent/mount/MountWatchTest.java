@@ -3,6 +3,7 @@ package dev.binhost.agent.mount;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterState;
 import dev.binhost.agent.master.MasterTransition;
+import dev.binhost.agent.metrics.MetricsReady;
 import dev.binhost.agent.mount.MountConfig.DownPolicy;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
@@ -57,7 +58,7 @@ class MountWatchTest {
         MountWatch watch = watch(manager(Map.of(), dir));
         masterUp.set(true);
         assertNull(watch.step(T0));
-        watch.start(null);
+        watch.start(null, MetricsReady.now());
         assertNull(watch.due(), "never scheduled");
         assertEquals("idle", heartbeats.dueBy().get(MountWatch.LOOP));
         assertTrue(heartbeats.wedged().isEmpty());

@@ -3,6 +3,7 @@ package dev.binhost.agent.sync;
 import dev.binhost.agent.health.Heartbeats;
 import dev.binhost.agent.master.MasterState;
 import dev.binhost.agent.master.MasterTransition;
+import dev.binhost.agent.metrics.MetricsReady;
 import dev.binhost.agent.posix.JnrPosix;
 import dev.binhost.agent.process.ProcessRunner;
 import dev.binhost.agent.spi.Verdict;
@@ -253,7 +254,7 @@ class ConfigSyncTest {
         ConfigSync hourly = track(new ConfigSync(config, pull(config, Clock.systemUTC()), Clock.systemUTC(),
                 heartbeats, registry, () -> false));
 
-        hourly.onStart(null);
+        hourly.onStart(null, MetricsReady.now());
         awaitStatus(hourly, "lastOutcome", "APPLIED");
         hourly.awaitLoop();
 
@@ -268,7 +269,7 @@ class ConfigSyncTest {
         Heartbeats quiet = new Heartbeats(Clock.systemUTC());
         ConfigSync off = track(new ConfigSync(config, pull(config, Clock.systemUTC()), Clock.systemUTC(), quiet,
                 new SimpleMeterRegistry(), () -> false));
-        off.onStart(null);
+        off.onStart(null, MetricsReady.now());
         off.awaitLoop();
         assertEquals("idle", quiet.dueBy().get(ConfigSync.LOOP), "schedule off: the loop waits for an event");
         assertEquals(null, off.status().get("nextScheduled"));

@@ -36,13 +36,11 @@ public class MetricsReady implements MeterBinder {
         });
     }
 
-    private MetricsReady(boolean ready) {
-        bound.complete(null);
-    }
-
     /** Already open: for components built by hand (tests), whose registry is complete from the start. */
     public static MetricsReady now() {
-        return new MetricsReady(true);
+        MetricsReady ready = new MetricsReady();
+        ready.bound.complete(null);
+        return ready;
     }
 
     @Override

@@ -28,17 +28,24 @@ public class MetricsReady implements MeterBinder {
     private final CompletableFuture<Void> bound = new CompletableFuture<>();
 
     public MetricsReady() {
-        CompletableFuture.delayedExecutor(AT_THE_LATEST.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
-            if (bound.complete(null)) {
-                Log.warnf("Metrics registry not configured %s after start: the loops start without it",
-                        Durations.human(AT_THE_LATEST));
-            }
-        });
+        this(AT_THE_LATEST);
+    }
+
+    /** Opens at the latest after {@code atTheLatest}; with null only when bound. */
+    MetricsReady(Duration atTheLatest) {
+        if (atTheLatest != null) {
+            CompletableFuture.delayedExecutor(atTheLatest.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+                if (bound.complete(null)) {
+                    Log.warnf("Metrics registry not configured %s after start: the loops start without it",
+                            Durations.human(atTheLatest));
+                }
+            });
+        }
     }
 
     /** Already open: for components built by hand (tests), whose registry is complete from the start. */
     public static MetricsReady now() {
-        MetricsReady ready = new MetricsReady();
+        MetricsReady ready = new MetricsReady(null);
         ready.bound.complete(null);
         return ready;
     }

@@ -2,6 +2,8 @@ package dev.binhost.agent.health;
 
 import dev.binhost.agent.master.MasterState;
 import dev.binhost.agent.master.MasterWatch;
+import dev.binhost.agent.metrics.MetricsReady;
+import io.micrometer.core.instrument.Metrics;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -15,6 +17,8 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent as monitoring sees it: a real rsync daemon as the master; stopping it turns readiness DOWN with the
@@ -26,6 +30,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class HealthAndMetricsTest {
     @Inject
     MasterWatch watch;
+    @Inject
+    MetricsReady metricsReady;
+
+    @Test
+    @Order(0)
+    void theLoopsWereLetGo_onceQuarkusHadAddedItsRegistry() {
+        assertTrue(metricsReady.open());
+        assertFalse(Metrics.globalRegistry.getRegistries().isEmpty(), "the global registry has one behind it");
+    }
 
     @Test
     @Order(1)

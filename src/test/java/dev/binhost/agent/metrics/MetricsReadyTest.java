@@ -5,6 +5,9 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,7 +32,7 @@ class MetricsReadyTest {
 
     @Test
     void startsWaitUntilTheRegistriesAreBound_thenRunOnce_andLateComersRunAtOnce() {
-        MetricsReady ready = new MetricsReady();
+        MetricsReady ready = new MetricsReady(null);
         AtomicInteger started = new AtomicInteger();
         ready.then(started::incrementAndGet);
         ready.then(started::incrementAndGet);
@@ -43,6 +46,15 @@ class MetricsReadyTest {
         assertEquals(2, started.get(), "a second bind starts nothing twice");
         ready.then(started::incrementAndGet);
         assertEquals(3, started.get(), "asked after the bind: runs at once");
+    }
+
+    @Test
+    void neverBound_theLoopsStartAnywayAfterTheWait() throws InterruptedException {
+        MetricsReady ready = new MetricsReady(Duration.ofMillis(100));
+        CountDownLatch started = new CountDownLatch(1);
+        ready.then(started::countDown);
+        assertTrue(started.await(30, TimeUnit.SECONDS), "started without a bind");
+        assertTrue(ready.open());
     }
 
     @Test
